@@ -1,0 +1,134 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+
+#ifndef TFO_ASYNC_FASTOPEN_CONNECT_HPP
+#define TFO_ASYNC_FASTOPEN_CONNECT_HPP
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cstddef>
+
+namespace tfo {
+
+/// Connects a socket and writes `buffers`, putting the first of them in the
+/// SYN with TCP Fast Open.
+///
+/// On a repeat connection to a server that supports Fast Open, the request
+/// leaves with the SYN and the reply can arrive one round trip sooner. On
+/// the first connection the SYN asks the server for a cookie instead, and
+/// where Fast Open is not possible (client bit of `net.ipv4.tcp_fastopen`
+/// off, no kernel support) the operation connects and writes the ordinary
+/// way. In every case, on success the connection is established and every
+/// byte of `buffers` has been handed to the kernel.
+///
+/// The socket is opened with the endpoint's protocol when it is closed, and
+/// used as it is, options included, when it is open but unconnected.
+///
+/// Data in a SYN can be delivered twice (a duplicated SYN, a replay by an
+/// attacker). Send only requests that are safe to repeat.
+///
+/// @param socket The socket to connect. It must stay alive until the
+/// operation completes. After a failure it is left open in an unspecified
+/// state: close it before using it again.
+///
+/// @param endpoint The peer to connect to.
+///
+/// @param buffers The data to send, possibly empty (then the operation is a
+/// plain connect that still asks for a cookie). The sequence object is
+/// copied; the memory it refers to must stay valid until completion.
+///
+/// @param token The completion token. The completion signature is
+/// @code
+/// void(boost::system::error_code ec, std::size_t bytes_written)
+/// @endcode
+/// On success `bytes_written` is `boost::asio::buffer_size(buffers)`; on
+/// failure, how many bytes the kernel had accepted.
+///
+/// @par Errors
+/// - `boost::asio::error::already_connected`: the socket was connected; nothing was sent.
+/// - `boost::asio::error::address_family_not_supported`: the socket is open
+///   with another protocol than the endpoint's; nothing was sent.
+/// - `boost::asio::error::operation_aborted`: the operation was cancelled.
+/// - any error of connect or write, such as `connection_refused`.
+///
+/// @par Per-Operation Cancellation
+/// This asynchronous operation supports cancellation for the following
+/// `boost::asio::cancellation_type` values: `terminal`. `socket.cancel()` and
+/// `socket.close()` cancel it too. It completes with `operation_aborted`.
+///
+/// @par Completion
+/// The handler is never called from within this function; it runs through
+/// its associated executor. The associated allocator is used for
+/// intermediate storage. No thread is started and nothing blocks.
+///
+/// @par Example
+/// @code
+/// auto [ec, n] = co_await tfo::async_fastopen_connect(
+///     socket, endpoint, boost::asio::buffer(request),
+///     boost::asio::as_tuple(boost::asio::use_awaitable));
+/// @endcode
+template <typename Executor, typename ConstBufferSequence,
+          typename CompletionToken = boost::asio::default_completion_token_t<Executor>>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
+                            const boost::asio::ip::tcp::endpoint& endpoint, const ConstBufferSequence& buffers,
+                            CompletionToken&& token = boost::asio::default_completion_token_t<Executor>());
+
+/// Tries each endpoint of a sequence in turn, like `boost::asio::async_connect`,
+/// with a fast-open connect that writes `buffers`.
+///
+/// The socket is closed and opened again before each endpoint but the first,
+/// so options set on it apply to the first attempt only. An endpoint that
+/// refuses or cannot be reached moves the operation to the next one; an error
+/// after the connection is established ends it. Everything else is as for
+/// the single-endpoint overload.
+///
+/// @param endpoints An EndpointSequence, such as `tcp::resolver::results_type`.
+/// It is copied.
+///
+/// @param token The completion token. The completion signature is
+/// @code
+/// void(boost::system::error_code ec, boost::asio::ip::tcp::endpoint connected_to, std::size_t bytes_written)
+/// @endcode
+/// An empty sequence completes with `boost::asio::error::not_found`; when
+/// every endpoint failed, the error is the last endpoint's.
+///
+/// @par Per-Operation Cancellation
+/// `terminal`, as above; cancellation stops the whole sequence.
+template <typename Executor, typename EndpointSequence, typename ConstBufferSequence,
+          typename CompletionToken = boost::asio::default_completion_token_t<Executor>>
+    requires (bool(boost::asio::is_endpoint_sequence<EndpointSequence>::value)) &&
+             boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
+                            const EndpointSequence& endpoints, const ConstBufferSequence& buffers,
+                            CompletionToken&& token = boost::asio::default_completion_token_t<Executor>());
+
+/// Connects and writes `buffers`, putting the first of them in the SYN; blocks
+/// until done. Behaves as `async_fastopen_connect`.
+/// @returns The number of bytes written: `boost::asio::buffer_size(buffers)`.
+/// @throws boost::system::system_error on failure.
+template <typename Executor, typename ConstBufferSequence>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
+                             const boost::asio::ip::tcp::endpoint& endpoint, const ConstBufferSequence& buffers);
+
+/// Connects and writes `buffers`, putting the first of them in the SYN; blocks
+/// until done. Behaves as `async_fastopen_connect`.
+/// @returns The number of bytes written; on failure, how many the kernel had accepted.
+template <typename Executor, typename ConstBufferSequence>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
+                             const boost::asio::ip::tcp::endpoint& endpoint, const ConstBufferSequence& buffers,
+                             boost::system::error_code& ec);
+
+} // namespace tfo
+
+#include <tfo/impl/async_fastopen_connect.hpp>
+
+#endif

@@ -1,0 +1,119 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+
+#ifndef TFO_DETAIL_BUFFER_CURSOR_HPP
+#define TFO_DETAIL_BUFFER_CURSOR_HPP
+
+#include <boost/asio/buffer.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <iterator>
+#include <sys/uio.h>
+
+namespace tfo::detail {
+
+/// A window of at most `max_buffers` buffers taken from a sequence; itself a
+/// ConstBufferSequence.
+class prepared_buffers
+{
+public:
+    static constexpr std::size_t max_buffers = 64;
+
+    const boost::asio::const_buffer* begin() const noexcept { return buffers_.data(); }
+    const boost::asio::const_buffer* end() const noexcept { return buffers_.data() + count_; }
+    std::size_t count() const noexcept { return count_; }
+
+    void push_back(boost::asio::const_buffer b) noexcept { buffers_[count_++] = b; }
+    bool full() const noexcept { return count_ == max_buffers; }
+
+    /// The same window as iovecs, for sendmsg.
+    std::array<iovec, max_buffers> to_iovecs() const noexcept
+    {
+        std::array<iovec, max_buffers> iov{};
+        for (std::size_t i = 0; i < count_; ++i)
+            iov[i] = {const_cast<void*>(buffers_[i].data()), buffers_[i].size()};
+        return iov;
+    }
+
+private:
+    std::array<boost::asio::const_buffer, max_buffers> buffers_{};
+    std::size_t count_ = 0;
+};
+
+/// Walks a ConstBufferSequence as its bytes are written, without copying any.
+///
+/// It keeps a copy of the sequence object (not of the data, which the caller
+/// keeps alive) and positions as indices, so the composed operation that
+/// holds it can be moved freely.
+template <typename ConstBufferSequence>
+class buffer_cursor
+{
+public:
+    explicit buffer_cursor(const ConstBufferSequence& buffers)
+        : buffers_(buffers), total_(boost::asio::buffer_size(buffers))
+    {
+    }
+
+    std::size_t total() const noexcept { return total_; }
+    std::size_t consumed() const noexcept { return consumed_; }
+    bool done() const noexcept { return consumed_ == total_; }
+
+    /// The next bytes to write, skipping empty buffers.
+    prepared_buffers prepare() const noexcept
+    {
+        prepared_buffers out;
+        auto it = boost::asio::buffer_sequence_begin(buffers_);
+        auto end = boost::asio::buffer_sequence_end(buffers_);
+        std::advance(it, index_);
+        for (std::size_t skip = offset_; it != end && !out.full(); ++it, skip = 0)
+        {
+            boost::asio::const_buffer b(*it);
+            b += skip;
+            if (b.size() != 0)
+                out.push_back(b);
+        }
+        return out;
+    }
+
+    /// Starts again from the first byte, for another attempt.
+    void rewind() noexcept { consumed_ = index_ = offset_ = 0; }
+
+    /// Marks `n` more bytes as written.
+    void consume(std::size_t n) noexcept
+    {
+        auto it = boost::asio::buffer_sequence_begin(buffers_);
+        auto end = boost::asio::buffer_sequence_end(buffers_);
+        std::advance(it, index_);
+        n = std::min(n, total_ - consumed_);
+        consumed_ += n;
+        while (it != end)
+        {
+            std::size_t left = boost::asio::const_buffer(*it).size() - offset_;
+            if (n < left)
+            {
+                offset_ += n;
+                return;
+            }
+            n -= left;
+            offset_ = 0;
+            ++index_;
+            ++it;
+            if (n == 0 && consumed_ != total_)
+                return;
+        }
+    }
+
+private:
+    ConstBufferSequence buffers_;
+    std::size_t total_;
+    std::size_t consumed_ = 0;
+    std::size_t index_ = 0;  // element of the sequence the next byte is in
+    std::size_t offset_ = 0; // bytes of that element already written
+};
+
+} // namespace tfo::detail
+
+#endif

@@ -1,0 +1,94 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+
+#ifndef TFO_FAST_OPEN_INFO_HPP
+#define TFO_FAST_OPEN_INFO_HPP
+
+#include <boost/asio/basic_socket.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cstdint>
+#include <string_view>
+
+namespace tfo {
+
+/// Why the kernel did not send data in a client's SYN, or why the server did
+/// not take it (`tcpi_fastopen_client_fail`, Linux 5.5; older kernels always
+/// report `unspecified`).
+enum class client_failure : std::uint8_t
+{
+    /// No failure was recorded, or the kernel does not say.
+    unspecified = 0,
+
+    /// The client had no cookie for this server yet: the SYN asked for one.
+    cookie_unavailable = 1,
+
+    /// The server's SYN-ACK did not acknowledge the data in the SYN; the
+    /// kernel sent it again after the handshake.
+    data_not_acked = 2,
+
+    /// The SYN was retransmitted, and the retransmission carries no data
+    /// (a middlebox may be dropping SYNs with data).
+    syn_retransmitted = 3
+};
+
+/// A short English description of a `client_failure`, such as "cookie unavailable".
+std::string_view to_string(client_failure f) noexcept;
+
+/// What the kernel knows about TCP Fast Open on one connection, read with
+/// `TCP_INFO`.
+///
+/// On a client socket, `syn_data_acked` says whether the data sent in the
+/// SYN was acknowledged by the SYN-ACK, which is what saves the round trip;
+/// when it was not, `failure` says why. On a socket returned by `accept`,
+/// `syn_data_acked` says whether the connection opened with data in the SYN.
+struct fast_open_info
+{
+    /// The SYN carried data and it was accepted with the handshake.
+    bool syn_data_acked = false;
+
+    /// Server side: the connection was created by the Fast Open path
+    /// (`TCPI_OPT_TFO_CHILD`, Linux 6.10; always false before). True even
+    /// for a cookie-less Fast Open SYN that carried no data.
+    bool fast_open_child = false;
+
+    /// Client side: why data did not ride in the SYN.
+    client_failure failure = client_failure::unspecified;
+
+    /// The kernel's TCP state (`TCP_ESTABLISHED` is 1, `TCP_SYN_SENT` 2, ...).
+    std::uint8_t tcp_state = 0;
+};
+
+/// Reads the TCP Fast Open state of a connected socket.
+///
+/// @param socket A TCP socket that is connecting, connected, or was returned by `accept`.
+/// @throws boost::system::system_error with `boost::asio::error::bad_descriptor`
+/// when the socket is closed, `tfo::error::not_a_connection` when it is
+/// listening or was never connected, `tfo::error::not_supported` off Linux.
+///
+/// @par Example
+/// @code
+/// auto info = tfo::get_fast_open_info(socket);
+/// if (!info.syn_data_acked)
+///     std::cout << "no TFO: " << tfo::to_string(info.failure) << '\n';
+/// @endcode
+template <typename Executor>
+fast_open_info get_fast_open_info(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket);
+
+/// Reads the TCP Fast Open state of a connected socket; errors as above, in `ec`.
+template <typename Executor>
+fast_open_info get_fast_open_info(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
+                                  boost::system::error_code& ec);
+
+namespace detail {
+// Non-template core, in src/: reads TCP_INFO from a native descriptor.
+fast_open_info read_fast_open_info(int native_handle, boost::system::error_code& ec);
+} // namespace detail
+
+} // namespace tfo
+
+#include <tfo/impl/fast_open_info.hpp>
+
+#endif

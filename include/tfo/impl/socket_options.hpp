@@ -1,0 +1,79 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+
+#ifndef TFO_IMPL_SOCKET_OPTIONS_HPP
+#define TFO_IMPL_SOCKET_OPTIONS_HPP
+
+#include <tfo/error.hpp>
+
+#include <boost/throw_exception.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tfo {
+namespace detail {
+
+// Asio calls resize() with the length getsockopt returned; anything else than
+// what we asked for means the kernel is not speaking about our option.
+template <int Name>
+template <typename Protocol>
+void int_option<Name>::resize(const Protocol&, std::size_t s)
+{
+    if (s != sizeof(value_))
+        boost::throw_exception(std::length_error("tfo: unexpected size for an integer TCP option"));
+}
+
+template <int Name>
+template <typename Protocol>
+void bool_option<Name>::resize(const Protocol&, std::size_t s)
+{
+    if (s != sizeof(value_))
+        boost::throw_exception(std::length_error("tfo: unexpected size for a boolean TCP option"));
+}
+
+} // namespace detail
+
+inline fast_open_key::fast_open_key(std::span<const unsigned char> primary_then_backup)
+{
+    boost::system::error_code ec;
+    *this = fast_open_key(primary_then_backup, ec);
+    if (ec)
+        boost::throw_exception(boost::system::system_error(ec, "tfo::fast_open_key"));
+}
+
+inline fast_open_key::fast_open_key(std::span<const unsigned char> primary_then_backup,
+                                    boost::system::error_code& ec) noexcept
+{
+    if (primary_then_backup.size() != key_size && primary_then_backup.size() != 2 * key_size)
+    {
+        ec = error::invalid_key_size;
+        return;
+    }
+    ec.clear();
+    std::copy(primary_then_backup.begin(), primary_then_backup.end(), bytes_.begin());
+    size_ = primary_then_backup.size();
+}
+
+inline fast_open_key::fast_open_key(std::span<const unsigned char, key_size> primary,
+                                    std::span<const unsigned char, key_size> backup) noexcept
+    : size_(2 * key_size)
+{
+    std::copy(primary.begin(), primary.end(), bytes_.begin());
+    std::copy(backup.begin(), backup.end(), bytes_.begin() + key_size);
+}
+
+template <typename Protocol>
+void fast_open_key::resize(const Protocol&, std::size_t s)
+{
+    // The kernel answers with one key, both keys, or nothing when no key exists yet.
+    if (s != 0 && s != key_size && s != 2 * key_size)
+        boost::throw_exception(std::length_error("tfo: unexpected size for TCP_FASTOPEN_KEY"));
+    size_ = s;
+}
+
+} // namespace tfo
+
+#endif

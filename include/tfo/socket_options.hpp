@@ -1,0 +1,236 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+
+#ifndef TFO_SOCKET_OPTIONS_HPP
+#define TFO_SOCKET_OPTIONS_HPP
+
+#include <tfo/detail/linux_tcp.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <netinet/in.h>
+#include <span>
+
+namespace tfo {
+
+namespace detail {
+
+// The level every option here lives at. Off Linux it is an invalid level so
+// that setting an option fails with an error instead of meaning something else.
+template <typename Protocol>
+constexpr int fast_open_level(const Protocol&) noexcept
+{
+    return platform_has_fast_open ? IPPROTO_TCP : -1;
+}
+
+// An `int` socket option. Meets Asio's SettableSocketOption and
+// GettableSocketOption requirements.
+template <int Name>
+class int_option
+{
+public:
+    constexpr int_option() noexcept = default;
+    constexpr explicit int_option(int v) noexcept : value_(v) {}
+
+    constexpr int value() const noexcept { return value_; }
+
+    template <typename Protocol> constexpr int level(const Protocol& p) const noexcept { return fast_open_level(p); }
+    template <typename Protocol> constexpr int name(const Protocol&) const noexcept { return Name; }
+    template <typename Protocol> int* data(const Protocol&) noexcept { return &value_; }
+    template <typename Protocol> const int* data(const Protocol&) const noexcept { return &value_; }
+    template <typename Protocol> constexpr std::size_t size(const Protocol&) const noexcept { return sizeof(value_); }
+    template <typename Protocol> void resize(const Protocol&, std::size_t s);
+
+private:
+    int value_ = 0;
+};
+
+// A boolean socket option; the kernel takes and returns an `int`.
+template <int Name>
+class bool_option
+{
+public:
+    constexpr bool_option() noexcept = default;
+    constexpr explicit bool_option(bool v) noexcept : value_(v ? 1 : 0) {}
+
+    constexpr bool value() const noexcept { return value_ != 0; }
+    constexpr explicit operator bool() const noexcept { return value(); }
+    constexpr bool operator!() const noexcept { return !value(); }
+
+    template <typename Protocol> constexpr int level(const Protocol& p) const noexcept { return fast_open_level(p); }
+    template <typename Protocol> constexpr int name(const Protocol&) const noexcept { return Name; }
+    template <typename Protocol> int* data(const Protocol&) noexcept { return &value_; }
+    template <typename Protocol> const int* data(const Protocol&) const noexcept { return &value_; }
+    template <typename Protocol> constexpr std::size_t size(const Protocol&) const noexcept { return sizeof(value_); }
+    template <typename Protocol> void resize(const Protocol&, std::size_t s);
+
+private:
+    int value_ = 0;
+};
+
+} // namespace detail
+
+/// Enables TCP Fast Open on a listening socket (`TCP_FASTOPEN`).
+///
+/// The value is the length of the queue of connections that were accepted
+/// with data in the SYN but have not finished their handshake yet; `0`
+/// turns Fast Open off for the listener. When the queue is full the kernel
+/// falls back to an ordinary handshake (counter `TCPFastOpenListenOverflow`).
+/// It may be set before or after `listen()`. The server bit (2) of
+/// `net.ipv4.tcp_fastopen` must also be set, see `tfo::system_support()`.
+/// A negative length fails with `EINVAL`.
+///
+/// @par Example
+/// Setting the option, the one line a server adds:
+/// @code
+/// boost::asio::ip::tcp::acceptor acceptor(io, endpoint);
+/// acceptor.set_option(tfo::fast_open{256});
+/// @endcode
+///
+/// @par
+/// Getting the current value:
+/// @code
+/// tfo::fast_open option;
+/// acceptor.get_option(option);
+/// int queue_length = option.value();
+/// @endcode
+using fast_open = detail::int_option<detail::tcp_fastopen_option>;
+
+/// Makes `connect()` defer the SYN until the first write, which then rides
+/// in the SYN (`TCP_FASTOPEN_CONNECT`, Linux 4.11).
+///
+/// This lets unchanged client code, such as `asio::connect` followed by a
+/// Beast or `asio::ssl` handshake, use Fast Open. Set it on an open socket
+/// before connecting. Setting it fails with `operation_not_supported` when
+/// the client bit (1) of `net.ipv4.tcp_fastopen` is clear.
+///
+/// @par Traps
+/// - When the kernel holds a cookie for the server, `connect` completes at
+///   once, before any packet is sent; errors such as "connection refused"
+///   surface on the first write or read instead.
+/// - Nothing is sent until the client writes: a protocol where the server
+///   speaks first (SMTP, FTP, MySQL) waits forever. Use it only where the
+///   client speaks first.
+/// - If no data fits in the SYN, the first non-blocking write may fail with
+///   `EINPROGRESS` (`boost::asio::error::in_progress`), which plain Asio
+///   treats as an error.
+/// `tfo::async_fastopen_connect` has none of these traps.
+///
+/// @par Example
+/// @code
+/// boost::asio::ip::tcp::socket socket(io);
+/// socket.open(boost::asio::ip::tcp::v4());
+/// socket.set_option(tfo::fast_open_connect{true});
+/// socket.connect(endpoint);                       // sends nothing yet
+/// boost::asio::write(socket, request);            // the SYN carries the request
+/// @endcode
+using fast_open_connect = detail::bool_option<detail::tcp_fastopen_connect_option>;
+
+/// Sends or accepts data in the SYN without a cookie
+/// (`TCP_FASTOPEN_NO_COOKIE`, Linux 4.15).
+///
+/// On a client it skips the cookie exchange with this one server; on a
+/// listener it accepts SYN data without checking cookies. Only for peers
+/// known to be safe: cookies are what stops spoofed SYN floods from making
+/// the server do work. Set it before connecting or on the listener.
+///
+/// @par Example
+/// @code
+/// acceptor.set_option(tfo::fast_open_no_cookie{true});
+/// @endcode
+using fast_open_no_cookie = detail::bool_option<detail::tcp_fastopen_no_cookie_option>;
+
+/// The key a listener uses to make and check Fast Open cookies
+/// (`TCP_FASTOPEN_KEY`, Linux 4.20; a backup key needs Linux 5.3).
+///
+/// A key is 16 bytes. With a second, backup key the listener also accepts
+/// cookies made with the backup, which lets a fleet rotate keys without
+/// rejecting the cookies clients already hold. Servers that share one
+/// address must share the key.
+///
+/// A key of any other size is rejected when the option is built, before any
+/// system call: the throwing constructor throws `boost::system::system_error`
+/// with `tfo::error::invalid_key_size`, the `error_code` one sets it.
+///
+/// A default-constructed key is empty: it is a buffer for `get_option`.
+/// Setting an empty key fails with `EFAULT` and leaves the listener's key as
+/// it was.
+///
+/// @par Example
+/// @code
+/// std::array<unsigned char, 32> keys = load_keys(); // primary then backup
+/// acceptor.set_option(tfo::fast_open_key{keys});
+///
+/// tfo::fast_open_key current;
+/// acceptor.get_option(current);
+/// bool rotating = current.has_backup();
+/// @endcode
+class fast_open_key
+{
+public:
+    /// The size of one key.
+    static constexpr std::size_t key_size = 16;
+
+    /// An empty key, to be filled by `get_option`.
+    fast_open_key() noexcept = default;
+
+    /// A primary key (16 bytes), or a primary then a backup key (32 bytes).
+    /// @throws boost::system::system_error with `tfo::error::invalid_key_size`
+    /// for any other size.
+    explicit fast_open_key(std::span<const unsigned char> primary_then_backup);
+
+    /// As above; on a wrong size sets `ec` to `tfo::error::invalid_key_size`
+    /// and leaves the key empty.
+    fast_open_key(std::span<const unsigned char> primary_then_backup, boost::system::error_code& ec) noexcept;
+
+    /// A primary and a backup key.
+    fast_open_key(std::span<const unsigned char, key_size> primary,
+                  std::span<const unsigned char, key_size> backup) noexcept;
+
+    /// True when the key holds no bytes.
+    bool empty() const noexcept { return size_ == 0; }
+
+    /// True when the key holds a backup key after the primary one.
+    bool has_backup() const noexcept { return size_ == 2 * key_size; }
+
+    /// The primary key; empty when the key is empty.
+    std::span<const unsigned char> primary() const noexcept { return bytes().first(size_ == 0 ? 0 : key_size); }
+
+    /// The backup key; empty when there is none.
+    std::span<const unsigned char> backup() const noexcept { return bytes().subspan(size_ == 0 ? 0 : key_size); }
+
+    /// All the bytes: the primary key followed by the backup key, if any.
+    std::span<const unsigned char> bytes() const noexcept { return {bytes_.data(), size_}; }
+
+    friend bool operator==(const fast_open_key& a, const fast_open_key& b) noexcept
+    {
+        return a.size_ == b.size_ && std::equal(a.bytes_.begin(), a.bytes_.begin() + a.size_, b.bytes_.begin());
+    }
+
+    template <typename Protocol> int level(const Protocol& p) const noexcept { return detail::fast_open_level(p); }
+    template <typename Protocol> int name(const Protocol&) const noexcept { return detail::tcp_fastopen_key_option; }
+    template <typename Protocol> void* data(const Protocol&) noexcept { return bytes_.data(); }
+    template <typename Protocol> const void* data(const Protocol&) const noexcept
+    {
+        return empty() ? nullptr : bytes_.data();
+    }
+    template <typename Protocol> std::size_t size(const Protocol&) const noexcept
+    {
+        return empty() ? bytes_.size() : size_;
+    }
+    template <typename Protocol> void resize(const Protocol&, std::size_t s);
+
+private:
+    std::array<unsigned char, 2 * key_size> bytes_{};
+    std::size_t size_ = 0;
+};
+
+} // namespace tfo
+
+#include <tfo/impl/socket_options.hpp>
+
+#endif

@@ -1,0 +1,201 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+
+#include <tfo/error.hpp>
+#include <tfo/system.hpp>
+
+#include <boost/throw_exception.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <charconv>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tfo {
+namespace {
+
+std::optional<std::string> read_file(const char* path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return std::nullopt;
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad())
+        return std::nullopt;
+    return text;
+}
+
+// Reads a /proc/net file of the calling thread's namespace. /proc/self would
+// name the thread group leader's, which differs after setns() in a thread.
+std::optional<std::string> read_proc_net(const char* name)
+{
+    if (auto text = read_file((std::string("/proc/thread-self/net/") + name).c_str()))
+        return text;
+    return read_file((std::string("/proc/self/net/") + name).c_str());
+}
+
+std::vector<std::string_view> split_words(std::string_view line)
+{
+    std::vector<std::string_view> words;
+    std::size_t pos = 0;
+    while (pos < line.size())
+    {
+        std::size_t start = line.find_first_not_of(" \t\r", pos);
+        if (start == std::string_view::npos)
+            break;
+        std::size_t end = line.find_first_of(" \t\r", start);
+        if (end == std::string_view::npos)
+            end = line.size();
+        words.push_back(line.substr(start, end - start));
+        pos = end;
+    }
+    return words;
+}
+
+template <typename T>
+bool parse_number(std::string_view word, T& value)
+{
+    auto [ptr, err] = std::from_chars(word.data(), word.data() + word.size(), value);
+    return err == std::errc() && ptr == word.data() + word.size();
+}
+
+std::uint64_t* counter_field(fast_open_counters& c, std::string_view name)
+{
+    struct entry
+    {
+        std::string_view name;
+        std::uint64_t fast_open_counters::*field;
+    };
+    static constexpr entry table[] = {
+        {"TCPFastOpenActive", &fast_open_counters::active},
+        {"TCPFastOpenActiveFail", &fast_open_counters::active_fail},
+        {"TCPFastOpenPassive", &fast_open_counters::passive},
+        {"TCPFastOpenPassiveFail", &fast_open_counters::passive_fail},
+        {"TCPFastOpenListenOverflow", &fast_open_counters::listen_overflow},
+        {"TCPFastOpenCookieReqd", &fast_open_counters::cookie_reqd},
+        {"TCPFastOpenBlackhole", &fast_open_counters::blackhole},
+        {"TCPFastOpenPassiveAltKey", &fast_open_counters::passive_alt_key},
+    };
+    for (const auto& e : table)
+        if (e.name == name)
+            return &(c.*e.field);
+    return nullptr;
+}
+
+template <typename T>
+T value_or_throw(T value, const boost::system::error_code& ec, const char* what)
+{
+    if (ec)
+        boost::throw_exception(boost::system::system_error(ec, what));
+    return value;
+}
+
+} // namespace
+
+fast_open_support parse_fast_open_sysctl(std::string_view text, boost::system::error_code& ec)
+{
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r'))
+        text.remove_suffix(1);
+    fast_open_support support;
+    if (text.empty() || !parse_number(text, support.value) || support.value < 0)
+    {
+        ec = error::malformed_proc_file;
+        return {};
+    }
+    ec.clear();
+    return support;
+}
+
+fast_open_support system_support(boost::system::error_code& ec)
+{
+    // /proc/sys/net resolves to the namespace of the thread that opens it.
+    auto text = read_file("/proc/sys/net/ipv4/tcp_fastopen");
+    if (!text)
+    {
+        ec = error::sysctl_unavailable;
+        return {};
+    }
+    return parse_fast_open_sysctl(*text, ec);
+}
+
+fast_open_support system_support()
+{
+    boost::system::error_code ec;
+    auto support = system_support(ec);
+    return value_or_throw(support, ec, "tfo::system_support");
+}
+
+fast_open_counters parse_netstat(std::string_view text, boost::system::error_code& ec)
+{
+    // The file is pairs of lines, "TcpExt: Name1 Name2 ..." then "TcpExt: 1 2 ...".
+    std::optional<std::string_view> header;
+    while (!text.empty())
+    {
+        std::size_t eol = text.find('\n');
+        std::string_view line = text.substr(0, eol);
+        text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+        if (!line.starts_with("TcpExt:"))
+            continue;
+        if (!header)
+        {
+            header = line;
+            continue;
+        }
+        auto names = split_words(*header);
+        auto values = split_words(line);
+        if (names.size() != values.size())
+            break;
+        fast_open_counters counters;
+        for (std::size_t i = 1; i < names.size(); ++i)
+        {
+            std::uint64_t* field = counter_field(counters, names[i]);
+            if (field && !parse_number(values[i], *field))
+            {
+                ec = error::malformed_proc_file;
+                return {};
+            }
+        }
+        ec.clear();
+        return counters;
+    }
+    ec = header ? error::malformed_proc_file : error::counters_unavailable;
+    return {};
+}
+
+fast_open_counters kernel_counters(boost::system::error_code& ec)
+{
+    auto text = read_proc_net("netstat");
+    if (!text)
+    {
+        ec = error::counters_unavailable;
+        return {};
+    }
+    return parse_netstat(*text, ec);
+}
+
+fast_open_counters kernel_counters()
+{
+    boost::system::error_code ec;
+    auto counters = kernel_counters(ec);
+    return value_or_throw(counters, ec, "tfo::kernel_counters");
+}
+
+fast_open_counters operator-(const fast_open_counters& after, const fast_open_counters& before) noexcept
+{
+    return {
+        after.active - before.active,
+        after.active_fail - before.active_fail,
+        after.passive - before.passive,
+        after.passive_fail - before.passive_fail,
+        after.listen_overflow - before.listen_overflow,
+        after.cookie_reqd - before.cookie_reqd,
+        after.blackhole - before.blackhole,
+        after.passive_alt_key - before.passive_alt_key,
+    };
+}
+
+} // namespace tfo

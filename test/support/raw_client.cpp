@@ -1,0 +1,53 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+
+#include "raw_client.hpp"
+
+#include <tfo/socket_options.hpp>
+
+#include <cerrno>
+#include <sys/socket.h>
+
+namespace tfo::test {
+
+boost::asio::ip::tcp::socket raw_fastopen_client(boost::asio::io_context& io,
+                                                 const boost::asio::ip::tcp::endpoint& server, std::string_view data,
+                                                 boost::system::error_code& ec)
+{
+    boost::asio::ip::tcp::socket socket(io);
+    socket.open(server.protocol(), ec);
+    if (ec)
+        return socket;
+    // Blocking: returns once the handshake is done and all of `data` is queued.
+    const ssize_t n = ::sendto(socket.native_handle(), data.data(), data.size(), MSG_FASTOPEN | MSG_NOSIGNAL,
+                               server.data(), static_cast<socklen_t>(server.size()));
+    if (n < 0)
+    {
+        ec.assign(errno, boost::system::system_category());
+        socket.close();
+    }
+    else if (static_cast<std::size_t>(n) != data.size())
+    {
+        ec = boost::asio::error::message_size;
+        socket.close();
+    }
+    return socket;
+}
+
+boost::asio::ip::tcp::acceptor make_listener(boost::asio::io_context& io, const boost::asio::ip::tcp& protocol,
+                                             int queue)
+{
+    boost::asio::ip::tcp::acceptor acceptor(io);
+    acceptor.open(protocol);
+    if (queue > 0)
+        acceptor.set_option(tfo::fast_open{queue});
+    const auto loopback = protocol == boost::asio::ip::tcp::v4()
+                              ? boost::asio::ip::address(boost::asio::ip::address_v4::loopback())
+                              : boost::asio::ip::address(boost::asio::ip::address_v6::loopback());
+    acceptor.bind({loopback, 0});
+    acceptor.listen();
+    return acceptor;
+}
+
+} // namespace tfo::test

@@ -1,0 +1,27 @@
+#include <tfo/error.hpp>
+
+#define BOOST_TEST_MODULE error
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+BOOST_AUTO_TEST_CASE(every_value_has_a_sentence)
+{
+    for (int v = 1; v <= static_cast<int>(tfo::error::not_supported); ++v)
+    {
+        boost::system::error_code ec = static_cast<tfo::error>(v);
+        BOOST_TEST(std::string(ec.category().name()) == "tfo");
+        const std::string message = ec.message();
+        BOOST_TEST(message != "Unknown tfo error.");
+        BOOST_TEST(message.back() == '.');
+    }
+    BOOST_TEST(boost::system::error_code(999, tfo::error_category()).message() == "Unknown tfo error.");
+}
+
+BOOST_AUTO_TEST_CASE(compares_with_the_enum)
+{
+    boost::system::error_code ec = tfo::error::invalid_key_size;
+    BOOST_TEST((ec == tfo::error::invalid_key_size));
+    BOOST_TEST((ec != tfo::error::not_supported));
+    BOOST_TEST(static_cast<bool>(ec));
+}

@@ -1,0 +1,50 @@
+#include <tfo/fast_open_info.hpp>
+
+#define BOOST_TEST_MODULE fast_open_info
+#include <boost/test/unit_test.hpp>
+
+#include <tfo/error.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+BOOST_AUTO_TEST_CASE(failure_names)
+{
+    BOOST_TEST(tfo::to_string(tfo::client_failure::unspecified) == "unspecified");
+    BOOST_TEST(tfo::to_string(tfo::client_failure::cookie_unavailable) == "cookie unavailable");
+    BOOST_TEST(tfo::to_string(tfo::client_failure::data_not_acked) == "data not acknowledged");
+    BOOST_TEST(tfo::to_string(tfo::client_failure::syn_retransmitted) == "SYN retransmitted");
+    BOOST_TEST(tfo::to_string(static_cast<tfo::client_failure>(9)) == "unknown");
+}
+
+BOOST_AUTO_TEST_CASE(closed_socket)
+{
+    asio::io_context io;
+    tcp::socket socket(io);
+    boost::system::error_code ec;
+    tfo::get_fast_open_info(socket, ec);
+    BOOST_TEST((ec == asio::error::bad_descriptor));
+    BOOST_CHECK_THROW(tfo::get_fast_open_info(socket), boost::system::system_error);
+}
+
+BOOST_AUTO_TEST_CASE(socket_never_connected)
+{
+    asio::io_context io;
+    tcp::socket socket(io, tcp::v4());
+    boost::system::error_code ec;
+    tfo::get_fast_open_info(socket, ec);
+    BOOST_TEST((ec == tfo::error::not_a_connection));
+}
+
+BOOST_AUTO_TEST_CASE(listening_socket)
+{
+    asio::io_context io;
+    tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
+    tcp::socket socket(io);
+    socket.assign(tcp::v4(), ::dup(acceptor.native_handle()));
+    boost::system::error_code ec;
+    tfo::get_fast_open_info(socket, ec);
+    BOOST_TEST((ec == tfo::error::not_a_connection));
+}

@@ -1,0 +1,118 @@
+#include <tfo/system.hpp>
+
+#define BOOST_TEST_MODULE system
+#include <boost/test/unit_test.hpp>
+
+#include <tfo/error.hpp>
+
+#include <string>
+
+namespace {
+
+// Shaped like /proc/net/netstat, with the fields in an order of our own.
+const std::string netstat_text =
+    "TcpExt: SyncookiesSent TCPFastOpenPassive TCPFastOpenActive TCPFastOpenCookieReqd TCPFastOpenPassiveFail "
+    "TCPFastOpenListenOverflow TCPFastOpenActiveFail TCPFastOpenBlackhole TCPFastOpenPassiveAltKey TCPAutoCorking\n"
+    "TcpExt: 5 2 3 4 6 7 8 9 10 11\n"
+    "IpExt: InNoRoutes InTruncatedPkts\n"
+    "IpExt: 0 0\n";
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(sysctl_bits)
+{
+    boost::system::error_code ec;
+    auto s = tfo::parse_fast_open_sysctl("1\n", ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(s.value == 1);
+    BOOST_TEST(s.client_enabled());
+    BOOST_TEST(!s.server_enabled());
+
+    s = tfo::parse_fast_open_sysctl("1543\n", ec); // 0x607
+    BOOST_TEST(!ec);
+    BOOST_TEST(s.client_enabled());
+    BOOST_TEST(s.server_enabled());
+    BOOST_TEST(s.client_no_cookie());
+    BOOST_TEST(s.server_no_cookie());
+    BOOST_TEST(s.server_without_option());
+
+    s = tfo::parse_fast_open_sysctl("0", ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(!s.client_enabled());
+}
+
+BOOST_AUTO_TEST_CASE(sysctl_malformed)
+{
+    for (const char* text : {"", "\n", "x", "-1\n", "3 4\n", "99999999999999999999\n", "0x3"})
+    {
+        boost::system::error_code ec;
+        tfo::parse_fast_open_sysctl(text, ec);
+        BOOST_TEST((ec == tfo::error::malformed_proc_file), "text: '" << text << "'");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(system_support_reads_the_running_kernel)
+{
+    boost::system::error_code ec;
+    tfo::system_support(ec);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_CHECK_NO_THROW(tfo::system_support());
+}
+
+BOOST_AUTO_TEST_CASE(netstat_by_name_not_position)
+{
+    boost::system::error_code ec;
+    auto c = tfo::parse_netstat(netstat_text, ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(c.passive == 2u);
+    BOOST_TEST(c.active == 3u);
+    BOOST_TEST(c.cookie_reqd == 4u);
+    BOOST_TEST(c.passive_fail == 6u);
+    BOOST_TEST(c.listen_overflow == 7u);
+    BOOST_TEST(c.active_fail == 8u);
+    BOOST_TEST(c.blackhole == 9u);
+    BOOST_TEST(c.passive_alt_key == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(netstat_missing_counters_stay_zero)
+{
+    boost::system::error_code ec;
+    auto c = tfo::parse_netstat("TcpExt: TCPFastOpenActive\nTcpExt: 12\n", ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(c.active == 12u);
+    BOOST_TEST(c.passive_alt_key == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(netstat_malformed)
+{
+    boost::system::error_code ec;
+    tfo::parse_netstat("", ec);
+    BOOST_TEST((ec == tfo::error::counters_unavailable));
+    tfo::parse_netstat("IpExt: A\nIpExt: 1\n", ec);
+    BOOST_TEST((ec == tfo::error::counters_unavailable));
+    tfo::parse_netstat("TcpExt: TCPFastOpenActive TCPFastOpenPassive\nTcpExt: 1\n", ec);
+    BOOST_TEST((ec == tfo::error::malformed_proc_file));
+    tfo::parse_netstat("TcpExt: TCPFastOpenActive\nTcpExt: -1\n", ec);
+    BOOST_TEST((ec == tfo::error::malformed_proc_file));
+    tfo::parse_netstat("TcpExt: TCPFastOpenActive\n", ec);
+    BOOST_TEST((ec == tfo::error::malformed_proc_file));
+}
+
+BOOST_AUTO_TEST_CASE(counters_subtract)
+{
+    tfo::fast_open_counters before, after;
+    before.active = 1;
+    after.active = 4;
+    after.passive = 2;
+    auto d = after - before;
+    BOOST_TEST(d.active == 3u);
+    BOOST_TEST(d.passive == 2u);
+    BOOST_TEST((d == tfo::fast_open_counters{3, 0, 2, 0, 0, 0, 0, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(kernel_counters_read_this_namespace)
+{
+    boost::system::error_code ec;
+    tfo::kernel_counters(ec);
+    BOOST_TEST(!ec, ec.message());
+}

@@ -1,0 +1,19 @@
+// The umbrella header is self-contained and gives every public name.
+#include <tfo/tfo.hpp>
+
+#define BOOST_TEST_MODULE tfo
+#include <boost/test/unit_test.hpp>
+
+#include <type_traits>
+
+BOOST_AUTO_TEST_CASE(umbrella_names_everything)
+{
+    BOOST_TEST((std::is_class_v<tfo::fast_open>));
+    BOOST_TEST((std::is_class_v<tfo::fast_open_connect>));
+    BOOST_TEST((std::is_class_v<tfo::fast_open_no_cookie>));
+    BOOST_TEST((std::is_class_v<tfo::fast_open_key>));
+    BOOST_TEST((std::is_class_v<tfo::fast_open_info>));
+    BOOST_TEST((std::is_class_v<tfo::fast_open_support>));
+    BOOST_TEST((std::is_class_v<tfo::fast_open_counters>));
+    BOOST_TEST((std::is_enum_v<tfo::error>));
+}
