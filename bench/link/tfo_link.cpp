@@ -571,10 +571,10 @@ public:
         scratch_.resize(65536);
     }
 
-    // Reads everything pending on d.in_fd and queues it.
+    // Reads what is pending on d.in_fd (up to a batch) and queues it.
     void read_side(Direction& d) {
         // Bounded batch so one busy direction cannot starve the other.
-        for (int i = 0; i < 512; ++i) {
+        for (int i = 0; i < 64; ++i) {
             ssize_t n = read(d.in_fd, scratch_.data(), scratch_.size());
             if (n < 0) {
                 if (errno == EINTR) continue;

@@ -157,8 +157,8 @@ using fast_open_no_cookie = detail::bool_option<detail::tcp_fastopen_no_cookie_o
 /// with `tfo::error::invalid_key_size`, the `error_code` one sets it.
 ///
 /// A default-constructed key is empty: it is a buffer for `get_option`.
-/// Setting an empty key fails with `EFAULT` and leaves the listener's key as
-/// it was.
+/// Setting an empty key fails with `invalid_argument` and leaves the
+/// listener's key as it was.
 ///
 /// @par Example
 /// @code
@@ -213,15 +213,12 @@ public:
 
     template <typename Protocol> int level(const Protocol& p) const noexcept { return detail::fast_open_level(p); }
     template <typename Protocol> int name(const Protocol&) const noexcept { return detail::tcp_fastopen_key_option; }
+    // Asio sets through a const option and gets through a non-const one: a
+    // set sends the key's own size, a get offers room for both keys.
     template <typename Protocol> void* data(const Protocol&) noexcept { return bytes_.data(); }
-    template <typename Protocol> const void* data(const Protocol&) const noexcept
-    {
-        return empty() ? nullptr : bytes_.data();
-    }
-    template <typename Protocol> std::size_t size(const Protocol&) const noexcept
-    {
-        return empty() ? bytes_.size() : size_;
-    }
+    template <typename Protocol> const void* data(const Protocol&) const noexcept { return bytes_.data(); }
+    template <typename Protocol> std::size_t size(const Protocol&) noexcept { return bytes_.size(); }
+    template <typename Protocol> std::size_t size(const Protocol&) const noexcept { return size_; }
     template <typename Protocol> void resize(const Protocol&, std::size_t s);
 
 private:

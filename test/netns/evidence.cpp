@@ -1,0 +1,351 @@
+// Real TCP Fast Open in private network namespaces: the socket options and
+// the evidence functions, proved with the kernel's own counters and TCP_INFO.
+// The client here is raw sendto(MSG_FASTOPEN), so that these tests do not
+// depend on tfo's own client.
+
+#include <tfo/fast_open_info.hpp>
+#include <tfo/socket_options.hpp>
+#include <tfo/system.hpp>
+
+#define BOOST_TEST_MODULE netns_evidence
+#include <boost/test/unit_test.hpp>
+
+#include "netns.hpp"
+#include "raw_client.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <string>
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+namespace ut = boost::unit_test;
+using tfo::test::private_netns;
+
+namespace {
+
+const std::string request = "GET / HTTP/1.1\r\nHost: tfo\r\n\r\n";
+
+struct connection
+{
+    tcp::socket client;
+    tcp::socket server;
+    tfo::fast_open_counters counted; // what this connection added to the namespace's counters
+    std::size_t readable_at_accept = 0;
+};
+
+// One raw fast-open connection to `acceptor`, accepted and checked end to end.
+connection connect_once(asio::io_context& io, tcp::acceptor& acceptor)
+{
+    const auto before = tfo::kernel_counters();
+    boost::system::error_code ec;
+    tcp::socket client = tfo::test::raw_fastopen_client(io, acceptor.local_endpoint(), request, ec);
+    BOOST_REQUIRE_MESSAGE(!ec, "raw fast-open connect: " << ec.message());
+    tcp::socket server = acceptor.accept();
+    const std::size_t readable = server.available();
+    std::string received(request.size(), '\0');
+    asio::read(server, asio::buffer(received));
+    BOOST_TEST(received == request);
+    return {std::move(client), std::move(server), tfo::kernel_counters() - before, readable};
+}
+
+void check_cookie_flow(const tcp& protocol)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, protocol, 16);
+
+    // A fresh namespace: the counters start at zero.
+    BOOST_TEST((tfo::kernel_counters() == tfo::fast_open_counters{}));
+
+    // First contact: no cookie yet, so the SYN asks for one and carries no data.
+    auto first = connect_once(io, acceptor);
+    BOOST_TEST(first.counted.cookie_reqd == 1u);
+    BOOST_TEST(first.counted.active == 0u);
+    BOOST_TEST(first.counted.passive == 0u);
+    auto client_info = tfo::get_fast_open_info(first.client);
+    BOOST_TEST(!client_info.syn_data_acked);
+    BOOST_TEST((client_info.failure == tfo::client_failure::cookie_unavailable));
+    BOOST_TEST(!tfo::get_fast_open_info(first.server).syn_data_acked);
+
+    // Second contact: the request rides in the SYN and is accepted with it.
+    auto second = connect_once(io, acceptor);
+    BOOST_TEST(second.counted.cookie_reqd == 0u);
+    BOOST_TEST(second.counted.active == 1u);
+    BOOST_TEST(second.counted.passive == 1u);
+    BOOST_TEST(tfo::get_fast_open_info(second.client).syn_data_acked);
+    auto server_info = tfo::get_fast_open_info(second.server);
+    BOOST_TEST(server_info.syn_data_acked);
+    if (tfo::test::kernel_at_least(6, 10))
+        BOOST_TEST(server_info.fast_open_child);
+    // The request was already there when accept returned.
+    BOOST_TEST(second.readable_at_accept == request.size());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(evidence, *ut::precondition(tfo::test::netns_available) * ut::timeout(60))
+
+BOOST_AUTO_TEST_CASE(cookie_then_data_in_syn_ipv4)
+{
+    check_cookie_flow(tcp::v4());
+}
+
+BOOST_AUTO_TEST_CASE(cookie_then_data_in_syn_ipv6)
+{
+    check_cookie_flow(tcp::v6());
+}
+
+BOOST_AUTO_TEST_CASE(system_support_reads_this_namespace)
+{
+    private_netns ns(0x207);
+    auto s = tfo::system_support();
+    BOOST_TEST(s.value == 0x207);
+    BOOST_TEST(s.client_enabled());
+    BOOST_TEST(s.server_enabled());
+    BOOST_TEST(s.client_no_cookie());
+    BOOST_TEST(s.server_no_cookie());
+    BOOST_TEST(!s.server_without_option());
+    ns.set_tcp_fastopen(0);
+    BOOST_TEST(tfo::system_support().value == 0);
+}
+
+BOOST_AUTO_TEST_CASE(mode_0_client_refused_by_kernel)
+{
+    private_netns ns(0);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16); // the option itself is accepted
+    boost::system::error_code ec;
+    tfo::test::raw_fastopen_client(io, acceptor.local_endpoint(), request, ec);
+    BOOST_TEST((ec == asio::error::operation_not_supported), ec.message());
+    tcp::socket plain(io);
+    plain.connect(acceptor.local_endpoint());
+    acceptor.accept();
+    BOOST_TEST((tfo::kernel_counters() == tfo::fast_open_counters{}));
+}
+
+BOOST_AUTO_TEST_CASE(mode_1_client_only_never_gets_a_cookie)
+{
+    private_netns ns(1);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    connect_once(io, acceptor);
+    auto second = connect_once(io, acceptor);
+    BOOST_TEST(second.counted.active == 0u);
+    BOOST_TEST(second.counted.passive == 0u);
+    auto info = tfo::get_fast_open_info(second.client);
+    BOOST_TEST(!info.syn_data_acked);
+    BOOST_TEST((info.failure == tfo::client_failure::cookie_unavailable));
+    BOOST_TEST(!tfo::get_fast_open_info(second.server).syn_data_acked);
+}
+
+BOOST_AUTO_TEST_CASE(mode_2_server_only_client_refused)
+{
+    private_netns ns(2);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    boost::system::error_code ec;
+    tfo::test::raw_fastopen_client(io, acceptor.local_endpoint(), request, ec);
+    BOOST_TEST((ec == asio::error::operation_not_supported), ec.message());
+}
+
+BOOST_AUTO_TEST_CASE(mode_3_without_the_listener_option_no_tfo)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 0);
+    connect_once(io, acceptor);
+    auto second = connect_once(io, acceptor);
+    BOOST_TEST(second.counted.passive == 0u);
+    BOOST_TEST(!tfo::get_fast_open_info(second.client).syn_data_acked);
+}
+
+BOOST_AUTO_TEST_CASE(no_cookie_bits_send_data_on_first_contact)
+{
+    // 0x4: clients skip the cookie; 0x200: servers do not ask for one.
+    private_netns ns(0x207);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    auto first = connect_once(io, acceptor);
+    BOOST_TEST(first.counted.cookie_reqd == 0u);
+    BOOST_TEST(first.counted.active == 1u);
+    BOOST_TEST(first.counted.passive == 1u);
+    BOOST_TEST(tfo::get_fast_open_info(first.server).syn_data_acked);
+}
+
+BOOST_AUTO_TEST_CASE(no_cookie_option_on_both_sides)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    tcp::acceptor acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    acceptor.set_option(tfo::fast_open_no_cookie{true});
+    tfo::fast_open_no_cookie got;
+    acceptor.get_option(got);
+    BOOST_TEST(got.value());
+
+    tcp::socket client(io, tcp::v4());
+    client.set_option(tfo::fast_open_no_cookie{true});
+    const auto before = tfo::kernel_counters();
+    const ssize_t n = ::sendto(client.native_handle(), request.data(), request.size(), MSG_FASTOPEN,
+                               acceptor.local_endpoint().data(), acceptor.local_endpoint().size());
+    BOOST_TEST(n == static_cast<ssize_t>(request.size()));
+    tcp::socket server = acceptor.accept();
+    const auto counted = tfo::kernel_counters() - before;
+    BOOST_TEST(counted.cookie_reqd == 0u);
+    BOOST_TEST(counted.active == 1u);
+    BOOST_TEST(counted.passive == 1u);
+    BOOST_TEST(tfo::get_fast_open_info(client).syn_data_acked);
+}
+
+BOOST_AUTO_TEST_CASE(listener_option_set_after_listen)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 0);
+    acceptor.set_option(tfo::fast_open{8}); // after listen()
+    tfo::fast_open got;
+    acceptor.get_option(got);
+    BOOST_TEST(got.value() == 8);
+    connect_once(io, acceptor);
+    auto second = connect_once(io, acceptor);
+    BOOST_TEST(second.counted.passive == 1u);
+    BOOST_TEST(tfo::get_fast_open_info(second.server).syn_data_acked);
+}
+
+BOOST_AUTO_TEST_CASE(option_round_trips)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    for (const tcp protocol : {tcp::v4(), tcp::v6()})
+    {
+        tcp::acceptor acceptor(io, protocol);
+        acceptor.set_option(tfo::fast_open{256});
+        tfo::fast_open queue;
+        acceptor.get_option(queue);
+        BOOST_TEST(queue.value() == 256);
+
+        boost::system::error_code ec;
+        acceptor.set_option(tfo::fast_open{-1}, ec);
+        BOOST_TEST((ec == asio::error::invalid_argument));
+
+        tcp::socket socket(io, protocol);
+        tfo::fast_open_connect connect_opt;
+        socket.get_option(connect_opt);
+        BOOST_TEST(!connect_opt.value());
+        socket.set_option(tfo::fast_open_connect{true});
+        socket.get_option(connect_opt);
+        BOOST_TEST(connect_opt.value());
+        socket.set_option(tfo::fast_open_no_cookie{true});
+        tfo::fast_open_no_cookie no_cookie;
+        socket.get_option(no_cookie);
+        BOOST_TEST(no_cookie.value());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(key_round_trip_primary_and_backup)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    for (const tcp protocol : {tcp::v4(), tcp::v6()})
+    {
+        auto acceptor = tfo::test::make_listener(io, protocol, 16);
+        std::array<unsigned char, 16> primary{}, backup{};
+        primary.fill(0x11);
+        backup.fill(0x22);
+
+        acceptor.set_option(tfo::fast_open_key{primary});
+        tfo::fast_open_key got;
+        acceptor.get_option(got);
+        BOOST_TEST(!got.has_backup());
+        BOOST_TEST((got == tfo::fast_open_key{primary}));
+
+        tfo::fast_open_key both(primary, backup);
+        boost::system::error_code ec;
+        acceptor.set_option(both, ec);
+        BOOST_TEST(!ec, ec.message());
+        acceptor.get_option(got);
+        BOOST_TEST(got.has_backup());
+        BOOST_TEST((got == both));
+
+        // A key of the wrong size never reaches the kernel: the listener keeps its key.
+        std::array<unsigned char, 20> wrong{};
+        tfo::fast_open_key bad(wrong, ec);
+        BOOST_TEST((ec == tfo::error::invalid_key_size));
+        acceptor.get_option(got);
+        BOOST_TEST((got == both));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(fast_open_connect_refused_when_client_bit_off)
+{
+    private_netns ns(2);
+    asio::io_context io;
+    tcp::socket socket(io, tcp::v4());
+    boost::system::error_code ec;
+    socket.set_option(tfo::fast_open_connect{true}, ec);
+    BOOST_TEST((ec == asio::error::operation_not_supported), ec.message());
+}
+
+// The option's first trap: with a cookie cached, connect() succeeds before any
+// packet leaves; the SYN goes with the first write.
+BOOST_AUTO_TEST_CASE(fast_open_connect_defers_the_syn_to_the_first_write)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    acceptor.non_blocking(true);
+    connect_once(io, acceptor); // cache a cookie
+
+    tcp::socket client(io, tcp::v4());
+    client.set_option(tfo::fast_open_connect{true});
+    const auto before = tfo::kernel_counters();
+    client.connect(acceptor.local_endpoint()); // returns at once
+
+    boost::system::error_code ec;
+    tcp::socket nothing_yet(io);
+    acceptor.accept(nothing_yet, ec);
+    BOOST_TEST((ec == asio::error::would_block), "the server saw no SYN before the first write");
+    BOOST_TEST(tfo::get_fast_open_info(client).tcp_state == 2); // SYN_SENT, though nothing was sent
+
+    asio::write(client, asio::buffer(request));
+    acceptor.non_blocking(false);
+    tcp::socket server = acceptor.accept();
+    const auto counted = tfo::kernel_counters() - before;
+    BOOST_TEST(counted.active == 1u);
+    BOOST_TEST(counted.passive == 1u);
+    BOOST_TEST(tfo::get_fast_open_info(server).syn_data_acked);
+}
+
+// Its second trap: a client that waits for the server to speak first never
+// sends a SYN, so the server never sees the connection.
+BOOST_AUTO_TEST_CASE(fast_open_connect_stalls_a_server_speaks_first_protocol)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    connect_once(io, acceptor);
+
+    tcp::socket client(io, tcp::v4());
+    client.set_option(tfo::fast_open_connect{true});
+    client.connect(acceptor.local_endpoint());
+
+    bool accepted = false, read_done = false;
+    acceptor.async_accept([&](boost::system::error_code ec, tcp::socket) { accepted = !ec; });
+    std::array<char, 16> greeting;
+    client.async_read_some(asio::buffer(greeting), [&](boost::system::error_code, std::size_t) { read_done = true; });
+    asio::steady_timer timer(io, std::chrono::milliseconds(300));
+    timer.async_wait([&](boost::system::error_code) {
+        acceptor.cancel();
+        client.cancel();
+    });
+    io.run();
+    BOOST_TEST(!accepted);
+    BOOST_TEST(read_done); // only through the cancellation
+    BOOST_TEST(tfo::kernel_counters().passive == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,8 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
+#include <cstdio>
 #include <unistd.h>
 
 namespace tfo::test {
@@ -150,6 +152,22 @@ int private_netns::run(const std::string& command)
 {
     // The child inherits our network namespace.
     return std::system(command.c_str());
+}
+
+void private_netns::nft(const std::string& ruleset)
+{
+    const std::string command = "nft -f - <<'TFO_NFT'\n" + ruleset + "\nTFO_NFT\n";
+    if (run(command) != 0)
+        throw std::runtime_error("nft failed (is nftables installed?) for:\n" + ruleset);
+}
+
+bool kernel_at_least(int major, int minor)
+{
+    utsname u{};
+    ::uname(&u);
+    int ma = 0, mi = 0;
+    std::sscanf(u.release, "%d.%d", &ma, &mi);
+    return ma > major || (ma == major && mi >= minor);
 }
 
 } // namespace tfo::test

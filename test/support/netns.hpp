@@ -42,9 +42,15 @@ public:
     /// Runs a shell command inside the namespace (nft, ip); returns its exit status.
     static int run(const std::string& command);
 
+    /// Installs an nftables ruleset in this namespace (`nft -f`); throws on failure.
+    static void nft(const std::string& ruleset);
+
 private:
     int original_ = -1;
 };
+
+/// True when the running kernel is at least `major.minor`.
+bool kernel_at_least(int major, int minor);
 
 } // namespace tfo::test
 
