@@ -96,17 +96,22 @@ if out=$("$link" --rtt-ms $rtt --timeout-s 30 --ready-port 9000 --ready-timeout-
         --server "python3 -c '$server_py' $marker" --client "python3 -c '$client_py' $marker"); then
     connect='' plain='' tfo_first='' tfo=''
     eval "$(echo "$out" | tr ' ' '\n' | grep -E '^[a-z_]+=[0-9.]+$')"
-    r2=$((2 * rtt)); tol2=$(python3 -c "print(2 * $tol_ms)")   # error adds up per round trip
+    # Request/response timings also include the Python server waking up and
+    # answering (0.1-0.5 ms on an idle VM), so they get 0.5 ms extra, and the
+    # link error adds up per round trip.
+    r2=$((2 * rtt))
+    tol1=$(python3 -c "print($tol_ms + 0.5)")
+    tol2=$(python3 -c "print(2 * $tol_ms + 0.5)")
     if within "$connect" $rtt "$tol_ms"; then pass "TCP connect at rtt=$rtt: median $connect ms"
     else fail "TCP connect at rtt=$rtt: median $connect ms"; fi
     if within "$plain" $r2 "$tol2"; then pass "TCP request/response without TFO: median $plain ms (2 RTT)"
     else fail "TCP request/response without TFO: median $plain ms, expected ~$r2"; fi
     if within "$tfo_first" $r2 "$tol2"; then pass "TFO first request (no cookie): $tfo_first ms (2 RTT)"
     else fail "TFO first request (no cookie): $tfo_first ms, expected ~$r2"; fi
-    if within "$tfo" $rtt "$tol_ms"; then pass "TFO request/response with cookie: median $tfo ms (1 RTT)"
+    if within "$tfo" $rtt "$tol1"; then pass "TFO request/response with cookie: median $tfo ms (1 RTT)"
     else fail "TFO request/response with cookie: median $tfo ms, expected ~$rtt"; fi
     saved=$(python3 -c "print(f'{$plain - $tfo:.3f}')")
-    if within "$saved" $rtt "$tol2"; then pass "TFO saves one round trip: $saved ms"
+    if within "$saved" $rtt "$tol1"; then pass "TFO saves one round trip: $saved ms"
     else fail "TFO saved $saved ms, expected ~$rtt"; fi
 else
     fail "TCP test: tfo_link failed: $out"

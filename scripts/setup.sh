@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sourced by the other scripts: installs what tfo needs to build and test,
+# when it is missing, on Debian or Ubuntu. Run as root to install; otherwise
+# it lists the packages to install.
+
+tfo_packages=(g++ cmake make libboost1.81-dev libboost-test1.81-dev libssl-dev openssl nftables iproute2 util-linux)
+
+tfo_missing_packages() {
+    local missing=()
+    for p in "${tfo_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    echo "${missing[@]}"
+}
+
+tfo_setup() {
+    local missing
+    missing=$(tfo_missing_packages)
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "tfo needs these packages: $missing" >&2
+        echo "Install them with: sudo apt-get install -y $missing" >&2
+        return 1
+    fi
+    echo "Installing: $missing"
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
+
+# Configures a build in $1, the remaining arguments passed to CMake.
+tfo_configure() {
+    local dir=$1
+    shift
+    cmake -S "$tfo_root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTFO_WERROR=ON "$@" >/dev/null
+}
+
+tfo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
