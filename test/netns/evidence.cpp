@@ -348,4 +348,52 @@ BOOST_AUTO_TEST_CASE(fast_open_connect_stalls_a_server_speaks_first_protocol)
     BOOST_TEST(tfo::kernel_counters().passive == 0u);
 }
 
+// The option's third trap: if the cached cookie is gone by the time of the
+// first write, the SYN leaves without data and a non-blocking write fails with
+// EINPROGRESS, which plain Asio reports as an error.
+BOOST_AUTO_TEST_CASE(fast_open_connect_first_write_may_fail_with_in_progress)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    connect_once(io, acceptor);
+
+    tcp::socket client(io, tcp::v4());
+    client.set_option(tfo::fast_open_connect{true});
+    client.connect(acceptor.local_endpoint()); // deferred: a cookie is cached
+    BOOST_REQUIRE(private_netns::run("ip tcp_metrics flush all") == 0);
+
+    boost::system::error_code result;
+    asio::async_write(client, asio::buffer(request), [&](boost::system::error_code ec, std::size_t) { result = ec; });
+    io.run();
+    BOOST_TEST((result == asio::error::in_progress), result.message());
+}
+
+// A cookie made with an old key: the server rejects the SYN's data, and the
+// client learns why from TCP_INFO.
+BOOST_AUTO_TEST_CASE(stale_cookie_after_a_key_change_is_not_acked)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    std::array<unsigned char, 16> key{};
+    key.fill(0x5a);
+    acceptor.set_option(tfo::fast_open_key{key});
+    connect_once(io, acceptor); // cookie made with the first key
+
+    key.fill(0xa5);
+    acceptor.set_option(tfo::fast_open_key{key});
+    auto stale = connect_once(io, acceptor);
+    BOOST_TEST(stale.counted.passive == 0u);
+    BOOST_TEST(stale.counted.passive_fail == 1u);
+    auto info = tfo::get_fast_open_info(stale.client);
+    BOOST_TEST(!info.syn_data_acked);
+    BOOST_TEST((info.failure == tfo::client_failure::data_not_acked), tfo::to_string(info.failure));
+    BOOST_TEST(!tfo::get_fast_open_info(stale.server).syn_data_acked);
+
+    // The SYN-ACK brought a fresh cookie: the next connection is fast again.
+    auto fresh = connect_once(io, acceptor);
+    BOOST_TEST(fresh.counted.passive == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
