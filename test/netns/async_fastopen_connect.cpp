@@ -14,6 +14,7 @@
 #include "raw_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -589,6 +590,56 @@ BOOST_AUTO_TEST_CASE(deferred_and_strand)
     io.run();
     BOOST_TEST(on_strand);
     BOOST_TEST(server.received == request);
+    BOOST_TEST(server.info.syn_data_acked);
+}
+
+// Counts what the operation allocates through the handler's allocator.
+template <typename T>
+struct counting_allocator
+{
+    using value_type = T;
+    std::size_t* count;
+
+    explicit counting_allocator(std::size_t* c) noexcept : count(c) {}
+    template <typename U>
+    counting_allocator(const counting_allocator<U>& other) noexcept : count(other.count)
+    {
+    }
+    T* allocate(std::size_t n)
+    {
+        ++*count;
+        return std::allocator<T>().allocate(n);
+    }
+    void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
+    template <typename U>
+    bool operator==(const counting_allocator<U>& other) const noexcept
+    {
+        return count == other.count;
+    }
+};
+
+BOOST_AUTO_TEST_CASE(intermediate_storage_uses_the_associated_allocator)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    fastopen_once(acceptor, request);
+    sink server{acceptor};
+    server.start();
+    tcp::socket client(io);
+    std::size_t allocations = 0;
+    bool called = false;
+    tfo::async_fastopen_connect(client, acceptor.local_endpoint(), asio::buffer(request),
+                                asio::bind_allocator(counting_allocator<void>(&allocations),
+                                                     [&](boost::system::error_code ec, std::size_t) {
+                                                         called = true;
+                                                         BOOST_TEST(!ec);
+                                                         client.shutdown(tcp::socket::shutdown_send);
+                                                     }));
+    io.restart();
+    io.run();
+    BOOST_TEST(called);
+    BOOST_TEST(allocations >= 1u, "the wait for the SYN-ACK is stored through the handler's allocator");
     BOOST_TEST(server.info.syn_data_acked);
 }
 
