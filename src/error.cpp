@@ -31,6 +31,13 @@ public:
                    "TCP Fast Open.";
         case error::not_supported:
             return "TCP Fast Open is not available on this platform.";
+        case error::secret_too_short:
+            return "The shared secret must be at least 16 bytes; generate one with "
+                   "'head -c 32 /dev/urandom > secret'.";
+        case error::secret_unreadable:
+            return "The shared secret file could not be read: check its path and permissions.";
+        case error::invalid_period:
+            return "The key rotation period must be a positive number of seconds.";
         }
         return "Unknown tfo error.";
     }

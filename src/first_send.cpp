@@ -29,12 +29,10 @@ first_send_result classify_first_send(long result, int error_number) noexcept
     }
 }
 
+#if defined(__linux__)
 first_send_result send_first(int native_handle, const void* address, socklen_t address_length,
                              const iovec* iov, std::size_t iov_count) noexcept
 {
-    if constexpr (!platform_has_fast_open)
-        return {first_send_outcome::fall_back, 0, {}};
-
     msghdr msg{};
     msg.msg_name = const_cast<void*>(address);
     msg.msg_namelen = address_length;
@@ -50,6 +48,13 @@ first_send_result send_first(int native_handle, const void* address, socklen_t a
     while (result < 0 && errno == EINTR);
     return classify_first_send(result, result < 0 ? errno : 0);
 }
+#else
+// No MSG_FASTOPEN here: connect and write the ordinary way.
+first_send_result send_first(int, const void*, socklen_t, const iovec*, std::size_t) noexcept
+{
+    return {first_send_outcome::fall_back, 0, {}};
+}
+#endif
 
 boost::system::error_code connect_result(int native_handle) noexcept
 {

@@ -47,8 +47,10 @@ namespace tfo {
 /// @code
 /// void(boost::system::error_code ec, std::size_t bytes_written)
 /// @endcode
-/// On success `bytes_written` is `boost::asio::buffer_size(buffers)`; on
-/// failure, how many bytes the kernel had accepted.
+/// On success `bytes_written` is `boost::asio::buffer_size(buffers)`. On
+/// failure it is how many bytes went out on the established connection; 0
+/// when the connection was never established (data that left in a SYN the
+/// peer refused was not delivered).
 ///
 /// @par Errors
 /// - `boost::asio::error::already_connected`: the socket was connected; nothing was sent.
@@ -113,6 +115,9 @@ auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tc
 /// until done. Behaves as `async_fastopen_connect`.
 /// @returns The number of bytes written: `boost::asio::buffer_size(buffers)`.
 /// @throws boost::system::system_error on failure.
+///
+/// Like every synchronous Asio operation, it reports `would_block` when the
+/// user made the socket non-blocking (`socket.non_blocking(true)`).
 template <typename Executor, typename ConstBufferSequence>
     requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
 std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
@@ -120,7 +125,8 @@ std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::t
 
 /// Connects and writes `buffers`, putting the first of them in the SYN; blocks
 /// until done. Behaves as `async_fastopen_connect`.
-/// @returns The number of bytes written; on failure, how many the kernel had accepted.
+/// @returns The number of bytes written; on failure, how many went out on the
+/// established connection (0 when it was never established).
 template <typename Executor, typename ConstBufferSequence>
     requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
 std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,

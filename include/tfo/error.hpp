@@ -35,7 +35,16 @@ enum class error
     not_a_connection,
 
     /// TCP Fast Open is not available on this platform.
-    not_supported
+    not_supported,
+
+    /// A key schedule's shared secret was shorter than 16 bytes.
+    secret_too_short,
+
+    /// A key schedule's secret file could not be read.
+    secret_unreadable,
+
+    /// A key schedule's period was not a positive number of seconds.
+    invalid_period
 };
 
 /// The category of `tfo::error`.

@@ -82,7 +82,8 @@ private:
 /// falls back to an ordinary handshake (counter `TCPFastOpenListenOverflow`).
 /// It may be set before or after `listen()`. The server bit (2) of
 /// `net.ipv4.tcp_fastopen` must also be set, see `tfo::system_support()`.
-/// A negative length fails with `EINVAL`.
+/// The kernel caps the length at `net.core.somaxconn`. A negative length,
+/// or setting the option on a connected socket, fails with `invalid_argument`.
 ///
 /// @par Example
 /// Setting the option, the one line a server adds:
@@ -103,10 +104,12 @@ using fast_open = detail::int_option<detail::tcp_fastopen_option>;
 /// Makes `connect()` defer the SYN until the first write, which then rides
 /// in the SYN (`TCP_FASTOPEN_CONNECT`, Linux 4.11).
 ///
-/// This lets unchanged client code, such as `asio::connect` followed by a
-/// Beast or `asio::ssl` handshake, use Fast Open. Set it on an open socket
-/// before connecting. Setting it fails with `operation_not_supported` when
-/// the client bit (1) of `net.ipv4.tcp_fastopen` is clear.
+/// This lets unchanged client code, such as a Beast or `asio::ssl` handshake
+/// after the socket's member `connect`/`async_connect`, use Fast Open. Set it
+/// on an open socket before connecting. Setting it fails with
+/// `operation_not_supported` when the client bit (1) of
+/// `net.ipv4.tcp_fastopen` is clear, and with `invalid_argument` on a
+/// connected socket.
 ///
 /// @par Traps
 /// - When the kernel holds a cookie for the server, `connect` completes at
@@ -118,6 +121,11 @@ using fast_open = detail::int_option<detail::tcp_fastopen_option>;
 /// - If no data fits in the SYN, the first non-blocking write may fail with
 ///   `EINPROGRESS` (`boost::asio::error::in_progress`), which plain Asio
 ///   treats as an error.
+/// - The free functions `asio::connect` and `asio::async_connect` over an
+///   endpoint sequence (and Beast's `tcp_stream::async_connect` with one)
+///   close and reopen the socket before every attempt, so the option is lost
+///   and no data rides in the SYN. Use the socket's member `connect` with one
+///   endpoint, setting the option for each attempt.
 /// `tfo::async_fastopen_connect` has none of these traps.
 ///
 /// @par Example
@@ -156,7 +164,9 @@ using fast_open_no_cookie = detail::bool_option<detail::tcp_fastopen_no_cookie_o
 /// system call: the throwing constructor throws `boost::system::system_error`
 /// with `tfo::error::invalid_key_size`, the `error_code` one sets it.
 ///
-/// A default-constructed key is empty: it is a buffer for `get_option`.
+/// A default-constructed key is empty: it is a buffer for `get_option`,
+/// which leaves it empty when the listener has no key of its own (it then
+/// uses the namespace's `net.ipv4.tcp_fastopen_key`).
 /// Setting an empty key fails with `invalid_argument` and leaves the
 /// listener's key as it was.
 ///

@@ -29,13 +29,14 @@ struct fast_open_support
     /// Bit 0x2: listeners with the `tfo::fast_open` option accept data in the SYN.
     bool server_enabled() const noexcept { return (value & 0x2) != 0; }
 
-    /// Bit 0x4: clients send data in the SYN without waiting for a cookie.
+    /// Bit 0x4: with bit 0x1, clients send data in the SYN without waiting for a cookie.
     bool client_no_cookie() const noexcept { return (value & 0x4) != 0; }
 
-    /// Bit 0x200: servers accept data in the SYN without a cookie.
+    /// Bit 0x200: with bit 0x2, servers accept data in the SYN without a cookie.
     bool server_no_cookie() const noexcept { return (value & 0x200) != 0; }
 
-    /// Bit 0x400: every listener accepts Fast Open, with or without the option.
+    /// Bit 0x400: with bit 0x2, every listener accepts Fast Open, with or
+    /// without the `tfo::fast_open` option.
     bool server_without_option() const noexcept { return (value & 0x400) != 0; }
 };
 

@@ -10,6 +10,7 @@
 #include <tfo/async_fastopen_connect.hpp>
 #include <tfo/error.hpp>
 #include <tfo/fast_open_info.hpp>
+#include <tfo/key_schedule.hpp> // link tfo::key_schedule to use it
 #include <tfo/socket_options.hpp>
 #include <tfo/system.hpp>
 

@@ -30,29 +30,6 @@ namespace {
 
 const std::string request = "GET / HTTP/1.1\r\nHost: tfo\r\n\r\n";
 
-struct connection
-{
-    tcp::socket client;
-    tcp::socket server;
-    tfo::fast_open_counters counted; // what this connection added to the namespace's counters
-    std::size_t readable_at_accept = 0;
-};
-
-// One raw fast-open connection to `acceptor`, accepted and checked end to end.
-connection connect_once(asio::io_context& io, tcp::acceptor& acceptor)
-{
-    const auto before = tfo::kernel_counters();
-    boost::system::error_code ec;
-    tcp::socket client = tfo::test::raw_fastopen_client(io, acceptor.local_endpoint(), request, ec);
-    BOOST_REQUIRE_MESSAGE(!ec, "raw fast-open connect: " << ec.message());
-    tcp::socket server = acceptor.accept();
-    const std::size_t readable = server.available();
-    std::string received(request.size(), '\0');
-    asio::read(server, asio::buffer(received));
-    BOOST_TEST(received == request);
-    return {std::move(client), std::move(server), tfo::kernel_counters() - before, readable};
-}
-
 void check_cookie_flow(const tcp& protocol)
 {
     private_netns ns(3);
@@ -63,7 +40,7 @@ void check_cookie_flow(const tcp& protocol)
     BOOST_TEST((tfo::kernel_counters() == tfo::fast_open_counters{}));
 
     // First contact: no cookie yet, so the SYN asks for one and carries no data.
-    auto first = connect_once(io, acceptor);
+    auto first = tfo::test::raw_connect_once(io, acceptor, request);
     BOOST_TEST(first.counted.cookie_reqd == 1u);
     BOOST_TEST(first.counted.active == 0u);
     BOOST_TEST(first.counted.passive == 0u);
@@ -73,7 +50,7 @@ void check_cookie_flow(const tcp& protocol)
     BOOST_TEST(!tfo::get_fast_open_info(first.server).syn_data_acked);
 
     // Second contact: the request rides in the SYN and is accepted with it.
-    auto second = connect_once(io, acceptor);
+    auto second = tfo::test::raw_connect_once(io, acceptor, request);
     BOOST_TEST(second.counted.cookie_reqd == 0u);
     BOOST_TEST(second.counted.active == 1u);
     BOOST_TEST(second.counted.passive == 1u);
@@ -133,8 +110,8 @@ BOOST_AUTO_TEST_CASE(mode_1_client_only_never_gets_a_cookie)
     private_netns ns(1);
     asio::io_context io;
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
-    connect_once(io, acceptor);
-    auto second = connect_once(io, acceptor);
+    tfo::test::raw_connect_once(io, acceptor, request);
+    auto second = tfo::test::raw_connect_once(io, acceptor, request);
     BOOST_TEST(second.counted.active == 0u);
     BOOST_TEST(second.counted.passive == 0u);
     auto info = tfo::get_fast_open_info(second.client);
@@ -158,8 +135,8 @@ BOOST_AUTO_TEST_CASE(mode_3_without_the_listener_option_no_tfo)
     private_netns ns(3);
     asio::io_context io;
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 0);
-    connect_once(io, acceptor);
-    auto second = connect_once(io, acceptor);
+    tfo::test::raw_connect_once(io, acceptor, request);
+    auto second = tfo::test::raw_connect_once(io, acceptor, request);
     BOOST_TEST(second.counted.passive == 0u);
     BOOST_TEST(!tfo::get_fast_open_info(second.client).syn_data_acked);
 }
@@ -170,7 +147,7 @@ BOOST_AUTO_TEST_CASE(no_cookie_bits_send_data_on_first_contact)
     private_netns ns(0x207);
     asio::io_context io;
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
-    auto first = connect_once(io, acceptor);
+    auto first = tfo::test::raw_connect_once(io, acceptor, request);
     BOOST_TEST(first.counted.cookie_reqd == 0u);
     BOOST_TEST(first.counted.active == 1u);
     BOOST_TEST(first.counted.passive == 1u);
@@ -210,8 +187,8 @@ BOOST_AUTO_TEST_CASE(listener_option_set_after_listen)
     tfo::fast_open got;
     acceptor.get_option(got);
     BOOST_TEST(got.value() == 8);
-    connect_once(io, acceptor);
-    auto second = connect_once(io, acceptor);
+    tfo::test::raw_connect_once(io, acceptor, request);
+    auto second = tfo::test::raw_connect_once(io, acceptor, request);
     BOOST_TEST(second.counted.passive == 1u);
     BOOST_TEST(tfo::get_fast_open_info(second.server).syn_data_acked);
 }
@@ -298,7 +275,7 @@ BOOST_AUTO_TEST_CASE(fast_open_connect_defers_the_syn_to_the_first_write)
     asio::io_context io;
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
     acceptor.non_blocking(true);
-    connect_once(io, acceptor); // cache a cookie
+    tfo::test::raw_connect_once(io, acceptor, request); // cache a cookie
 
     tcp::socket client(io, tcp::v4());
     client.set_option(tfo::fast_open_connect{true});
@@ -327,7 +304,7 @@ BOOST_AUTO_TEST_CASE(fast_open_connect_stalls_a_server_speaks_first_protocol)
     private_netns ns(3);
     asio::io_context io;
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
-    connect_once(io, acceptor);
+    tfo::test::raw_connect_once(io, acceptor, request);
 
     tcp::socket client(io, tcp::v4());
     client.set_option(tfo::fast_open_connect{true});
@@ -356,7 +333,7 @@ BOOST_AUTO_TEST_CASE(fast_open_connect_first_write_may_fail_with_in_progress)
     private_netns ns(3);
     asio::io_context io;
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
-    connect_once(io, acceptor);
+    tfo::test::raw_connect_once(io, acceptor, request);
 
     tcp::socket client(io, tcp::v4());
     client.set_option(tfo::fast_open_connect{true});
@@ -379,11 +356,11 @@ BOOST_AUTO_TEST_CASE(stale_cookie_after_a_key_change_is_not_acked)
     std::array<unsigned char, 16> key{};
     key.fill(0x5a);
     acceptor.set_option(tfo::fast_open_key{key});
-    connect_once(io, acceptor); // cookie made with the first key
+    tfo::test::raw_connect_once(io, acceptor, request); // cookie made with the first key
 
     key.fill(0xa5);
     acceptor.set_option(tfo::fast_open_key{key});
-    auto stale = connect_once(io, acceptor);
+    auto stale = tfo::test::raw_connect_once(io, acceptor, request);
     BOOST_TEST(stale.counted.passive == 0u);
     BOOST_TEST(stale.counted.passive_fail == 1u);
     auto info = tfo::get_fast_open_info(stale.client);
@@ -392,7 +369,7 @@ BOOST_AUTO_TEST_CASE(stale_cookie_after_a_key_change_is_not_acked)
     BOOST_TEST(!tfo::get_fast_open_info(stale.server).syn_data_acked);
 
     // The SYN-ACK brought a fresh cookie: the next connection is fast again.
-    auto fresh = connect_once(io, acceptor);
+    auto fresh = tfo::test::raw_connect_once(io, acceptor, request);
     BOOST_TEST(fresh.counted.passive == 1u);
 }
 

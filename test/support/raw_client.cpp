@@ -6,6 +6,9 @@
 
 #include <tfo/socket_options.hpp>
 
+#include <boost/asio/read.hpp>
+#include <boost/test/unit_test.hpp>
+
 #include <cerrno>
 #include <sys/socket.h>
 
@@ -48,6 +51,21 @@ boost::asio::ip::tcp::acceptor make_listener(boost::asio::io_context& io, const 
     acceptor.bind({loopback, 0});
     acceptor.listen();
     return acceptor;
+}
+
+raw_connection raw_connect_once(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor& acceptor,
+                                std::string_view data)
+{
+    const auto before = tfo::kernel_counters();
+    boost::system::error_code ec;
+    auto client = raw_fastopen_client(io, acceptor.local_endpoint(), data, ec);
+    BOOST_REQUIRE_MESSAGE(!ec, "raw fast-open connect: " << ec.message());
+    auto server = acceptor.accept();
+    const std::size_t readable = server.available();
+    std::string received(data.size(), '\0');
+    boost::asio::read(server, boost::asio::buffer(received));
+    BOOST_TEST(received == data);
+    return {std::move(client), std::move(server), tfo::kernel_counters() - before, readable};
 }
 
 } // namespace tfo::test

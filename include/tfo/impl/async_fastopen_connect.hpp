@@ -178,12 +178,12 @@ private:
     template <typename Self>
     void connect_failed(Self& self, const boost::system::error_code& ec)
     {
+        // No connection, so none of the SYN's data was delivered.
+        cursor_.rewind();
         result_ = ec;
         if (!Ranged || ec == boost::asio::error::operation_aborted ||
             self.cancelled() != boost::asio::cancellation_type::none)
             return finish(self, ec);
-        // The peer refused or was unreachable: it took none of the SYN's data.
-        cursor_.rewind();
         ++index_;
         try_endpoint(self);
     }
@@ -273,6 +273,8 @@ std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::t
         socket.wait(boost::asio::socket_base::wait_write, ec);
         if (!ec)
             ec = detail::connect_result(socket.native_handle());
+        if (ec)
+            cursor.rewind(); // no connection: none of the SYN's data was delivered
         break;
     case detail::first_send_outcome::fall_back:
         socket.connect(endpoint, ec);

@@ -68,7 +68,8 @@ inline fast_open_key::fast_open_key(std::span<const unsigned char, key_size> pri
 template <typename Protocol>
 void fast_open_key::resize(const Protocol&, std::size_t s)
 {
-    // The kernel answers with one key, both keys, or nothing when no key exists yet.
+    // The kernel answers with one key, both keys, or nothing when the listener
+    // has no key of its own.
     if (s != 0 && s != key_size && s != 2 * key_size)
         boost::throw_exception(std::length_error("tfo: unexpected size for TCP_FASTOPEN_KEY"));
     size_ = s;

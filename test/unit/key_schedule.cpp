@@ -1,0 +1,133 @@
+#include <tfo/key_schedule.hpp>
+
+#define BOOST_TEST_MODULE key_schedule
+#include <boost/test/unit_test.hpp>
+
+#include <tfo/error.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using clock_type = tfo::key_schedule::clock;
+
+namespace {
+
+std::vector<unsigned char> secret_bytes(std::size_t n = 32)
+{
+    std::vector<unsigned char> v(n);
+    std::iota(v.begin(), v.end(), static_cast<unsigned char>(0));
+    return v;
+}
+
+std::string hex(std::span<const unsigned char> bytes)
+{
+    std::string s;
+    char buf[3];
+    for (unsigned char b : bytes)
+    {
+        std::snprintf(buf, sizeof buf, "%02x", b);
+        s += buf;
+    }
+    return s;
+}
+
+} // namespace
+
+// Known answers, computed independently with Python's hmac module:
+// HMAC-SHA256(bytes(range(32)), b"tfo-fastopen-key-v1" + i.to_bytes(8, "big"))[:16]
+BOOST_AUTO_TEST_CASE(derivation_known_answers)
+{
+    tfo::key_schedule schedule(secret_bytes(), 3600s);
+    BOOST_TEST(hex(schedule.key_of_period(0).primary()) == "3a8180a39e34130b8b2318a94d3fa05b");
+    BOOST_TEST(hex(schedule.key_of_period(5).primary()) == "e87a42d34b02d62d95a54ae6035e240b");
+    BOOST_TEST(hex(schedule.key_of_period(1000).primary()) == "1a0e567e8900d800421d78816f877117");
+    BOOST_TEST(!schedule.key_of_period(5).has_backup());
+}
+
+BOOST_AUTO_TEST_CASE(same_secret_same_keys_other_secret_other_keys)
+{
+    tfo::key_schedule a(secret_bytes(), 60s), b(secret_bytes(), 60s);
+    auto other_secret = secret_bytes();
+    other_secret[0] ^= 1;
+    tfo::key_schedule c(other_secret, 60s);
+    const auto t = clock_type::now();
+    BOOST_TEST((a.keys_at(t) == b.keys_at(t)));
+    BOOST_TEST(!(a.keys_at(t) == c.keys_at(t)));
+}
+
+BOOST_AUTO_TEST_CASE(periods_and_rotation_times)
+{
+    tfo::key_schedule schedule(secret_bytes(), 100s);
+    const clock_type::time_point t(std::chrono::seconds(12345));
+    BOOST_TEST(schedule.period_at(t) == 123u);
+    BOOST_TEST((schedule.next_rotation(t) == clock_type::time_point(std::chrono::seconds(12400))));
+    BOOST_TEST(schedule.period_at(clock_type::time_point(std::chrono::seconds(12400))) == 124u);
+    BOOST_TEST(schedule.period() == 100s);
+}
+
+BOOST_AUTO_TEST_CASE(keys_at_holds_current_and_previous)
+{
+    tfo::key_schedule schedule(secret_bytes(), 100s);
+    const clock_type::time_point t(std::chrono::seconds(12345));
+    const auto keys = schedule.keys_at(t);
+    BOOST_TEST(keys.has_backup());
+    BOOST_TEST(hex(keys.primary()) == hex(schedule.key_of_period(123).primary()));
+    BOOST_TEST(hex(keys.backup()) == hex(schedule.key_of_period(122).primary()));
+    // One period later the old primary becomes the backup.
+    const auto next = schedule.keys_at(t + 100s);
+    BOOST_TEST(hex(next.backup()) == hex(keys.primary()));
+}
+
+BOOST_AUTO_TEST_CASE(bad_secrets_and_periods)
+{
+    boost::system::error_code ec;
+    tfo::key_schedule short_secret(secret_bytes(15), 60s, ec);
+    BOOST_TEST((ec == tfo::error::secret_too_short));
+    tfo::key_schedule zero_period(secret_bytes(), 0s, ec);
+    BOOST_TEST((ec == tfo::error::invalid_period));
+    tfo::key_schedule negative_period(secret_bytes(), -5s, ec);
+    BOOST_TEST((ec == tfo::error::invalid_period));
+    BOOST_CHECK_THROW(tfo::key_schedule(secret_bytes(3), 60s), boost::system::system_error);
+}
+
+BOOST_AUTO_TEST_CASE(secret_from_a_file)
+{
+    const std::string path = "tfo_test_secret.bin";
+    {
+        std::ofstream out(path, std::ios::binary);
+        const auto s = secret_bytes();
+        out.write(reinterpret_cast<const char*>(s.data()), static_cast<std::streamsize>(s.size()));
+    }
+    auto schedule = tfo::key_schedule::from_file(path, 3600s);
+    BOOST_TEST(hex(schedule.key_of_period(5).primary()) == "e87a42d34b02d62d95a54ae6035e240b");
+    std::remove(path.c_str());
+
+    boost::system::error_code ec;
+    tfo::key_schedule::from_file("/nonexistent/tfo/secret", 3600s, ec);
+    BOOST_TEST((ec == tfo::error::secret_unreadable));
+    tfo::key_schedule::from_file("/", 3600s, ec); // a directory
+    BOOST_TEST((ec == tfo::error::secret_unreadable));
+    BOOST_CHECK_THROW(tfo::key_schedule::from_file("/nonexistent/tfo/secret", 3600s), boost::system::system_error);
+}
+
+BOOST_AUTO_TEST_CASE(rotation_on_a_closed_acceptor_reports_the_error_later)
+{
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io);
+    tfo::key_schedule schedule(secret_bytes(), 60s);
+    bool called = false;
+    tfo::async_rotate_keys(acceptor, schedule, [&](boost::system::error_code ec) {
+        called = true;
+        BOOST_TEST((ec == asio::error::bad_descriptor), ec.message());
+    });
+    BOOST_TEST(!called);
+    io.run();
+    BOOST_TEST(called);
+}
