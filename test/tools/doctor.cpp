@@ -1,0 +1,185 @@
+// tfo-doctor: its conclusions for every setting (no kernel needed), and the
+// real tool run in private network namespaces set to each mode.
+
+#include "doctor.hpp"
+
+#define BOOST_TEST_MODULE tools_doctor
+#include <boost/test/unit_test.hpp>
+
+#include "netns.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+namespace ut = boost::unit_test;
+using tfo::doctor::severity;
+
+namespace {
+
+tfo::doctor::facts facts_for(int value)
+{
+    tfo::doctor::facts f;
+    f.support = tfo::fast_open_support{value};
+    f.counters = tfo::fast_open_counters{};
+    f.blackhole_timeout_sec = 0;
+    f.live.ran = true;
+    f.live.cookie_requested = f.live.data_in_syn = true;
+    return f;
+}
+
+bool has(const std::vector<tfo::doctor::finding>& findings, const std::string& id, severity level)
+{
+    return std::any_of(findings.begin(), findings.end(),
+                       [&](const auto& f) { return f.id == id && f.level == level; });
+}
+
+bool has(const std::vector<tfo::doctor::finding>& findings, const std::string& id)
+{
+    return std::any_of(findings.begin(), findings.end(), [&](const auto& f) { return f.id == id; });
+}
+
+// Runs the real tool, in the calling process's network namespace.
+std::string run_doctor(const std::string& args)
+{
+    std::string out;
+    FILE* p = ::popen((std::string(TFO_DOCTOR_PATH) + " " + args).c_str(), "r");
+    BOOST_REQUIRE(p);
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+        out.append(buf, n);
+    ::pclose(p);
+    return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(diagnosis_per_mode)
+{
+    auto off = tfo::doctor::diagnose(facts_for(0));
+    BOOST_TEST(has(off, "tfo_off", severity::problem));
+    BOOST_TEST(!has(off, "ready"));
+
+    auto client_only = tfo::doctor::diagnose(facts_for(1));
+    BOOST_TEST(has(client_only, "server_off", severity::warning));
+    BOOST_TEST(!has(client_only, "client_off"));
+
+    auto server_only = tfo::doctor::diagnose(facts_for(2));
+    BOOST_TEST(has(server_only, "client_off", severity::warning));
+    BOOST_TEST(!has(server_only, "server_off"));
+
+    auto both = tfo::doctor::diagnose(facts_for(3));
+    BOOST_TEST(has(both, "ready", severity::ok));
+    BOOST_TEST((both.front().level == severity::info)); // blackhole detection off comes first, then ok
+
+    auto no_cookie = tfo::doctor::diagnose(facts_for(0x207));
+    BOOST_TEST(has(no_cookie, "server_no_cookie", severity::warning));
+
+    auto inert = tfo::doctor::diagnose(facts_for(0x604));
+    BOOST_TEST(has(inert, "client_no_cookie_inert"));
+    BOOST_TEST(has(inert, "server_bits_inert"));
+}
+
+BOOST_AUTO_TEST_CASE(diagnosis_from_counters_and_expectations)
+{
+    auto f = facts_for(1);
+    f.expected = 3;
+    f.own_namespace = true;
+    f.counters->blackhole = 2;
+    f.blackhole_timeout_sec = 3600;
+    f.counters->active_fail = 5;
+    f.counters->active = 1;
+    f.counters->passive_fail = 4;
+    f.counters->listen_overflow = 9;
+    f.live.data_in_syn = false;
+    f.live.error = "the second connection carried no data in its SYN";
+    auto d = tfo::doctor::diagnose(f);
+    BOOST_TEST(has(d, "unexpected_value", severity::problem));
+    BOOST_TEST(has(d, "own_namespace", severity::info));
+    BOOST_TEST(has(d, "blackhole_fired", severity::warning));
+    BOOST_TEST(has(d, "syn_data_failing", severity::warning));
+    BOOST_TEST(has(d, "cookies_rejected", severity::warning));
+    BOOST_TEST(has(d, "queue_overflow", severity::warning));
+    BOOST_TEST(has(d, "self_test_failed", severity::problem));
+    BOOST_TEST((d.front().level == severity::problem));
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_sysctl)
+{
+    tfo::doctor::facts f;
+    f.support_error = "no such file";
+    auto d = tfo::doctor::diagnose(f);
+    BOOST_TEST(has(d, "sysctl_unavailable", severity::problem));
+    auto json = tfo::doctor::to_json(f, d);
+    BOOST_TEST(json.find("\"tcp_fastopen\": null") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bits_in_words)
+{
+    auto lines = tfo::doctor::describe_bits(0x203);
+    BOOST_TEST(lines.size() == 5u);
+    BOOST_TEST(lines[0].starts_with("[x] 0x1"));
+    BOOST_TEST(lines[1].starts_with("[x] 0x2"));
+    BOOST_TEST(lines[2].starts_with("[ ] 0x4"));
+    BOOST_TEST(lines[3].starts_with("[x] 0x200"));
+}
+
+BOOST_AUTO_TEST_CASE(json_escapes_text)
+{
+    auto f = facts_for(3);
+    f.key_status = "odd \"status\"\n";
+    auto json = tfo::doctor::to_json(f, tfo::doctor::diagnose(f));
+    BOOST_TEST(json.find("odd \\\"status\\\"\\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(fingerprint_hides_the_key)
+{
+    std::vector<unsigned char> key(16, 0x42);
+    const auto fp = tfo::doctor::fingerprint(key);
+    BOOST_TEST(fp.size() == 16u);
+    BOOST_TEST(fp.find("42424242") == std::string::npos);
+    BOOST_TEST(fp == tfo::doctor::fingerprint(key));
+}
+
+BOOST_AUTO_TEST_SUITE(live, *ut::precondition(tfo::test::netns_available) * ut::timeout(120))
+
+BOOST_AUTO_TEST_CASE(correct_diagnosis_in_each_mode)
+{
+    struct expectation
+    {
+        int mode;
+        const char* must;
+        const char* must_not;
+    };
+    for (const auto& e : {expectation{0, "\"tfo_off\"", "\"ready\""},
+                          expectation{1, "\"server_off\"", "\"client_off\""},
+                          expectation{2, "\"client_off\"", "\"server_off\""},
+                          expectation{3, "\"ready\"", "\"tfo_off\""},
+                          expectation{0x207, "\"server_no_cookie\"", "\"tfo_off\""}})
+    {
+        tfo::test::private_netns ns(e.mode);
+        const std::string json = run_doctor("--json");
+        BOOST_TEST_CONTEXT("mode " << e.mode << ":\n" << json)
+        {
+            BOOST_TEST(json.find("\"tcp_fastopen\": " + std::to_string(e.mode) + ",") != std::string::npos);
+            BOOST_TEST(json.find(e.must) != std::string::npos);
+            BOOST_TEST(json.find(e.must_not) == std::string::npos);
+            // The self-test runs in a namespace of its own, so it passes in every mode.
+            BOOST_TEST(json.find("\"passed\": true") != std::string::npos);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(counters_of_this_namespace_and_the_expected_value)
+{
+    tfo::test::private_netns ns(1);
+    const std::string json = run_doctor("--json --expect 3 --no-self-test");
+    BOOST_TEST(json.find("\"unexpected_value\"") != std::string::npos, json);
+    BOOST_TEST(json.find("\"counters\": {\"active\": 0,") != std::string::npos, json);
+    BOOST_TEST(json.find("\"ran\": false") != std::string::npos, json);
+    const std::string text = run_doctor("--expect 3 --no-self-test");
+    BOOST_TEST(text.find("[problem] net.ipv4.tcp_fastopen is 1 here, but 3 was expected") != std::string::npos, text);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,480 @@
+//
+// tfo-doctor: why is TCP Fast Open not happening here?
+//
+
+#include "doctor.hpp"
+
+#include "private_netns.hpp"
+
+#include <tfo/fast_open_info.hpp>
+#include <tfo/socket_options.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <poll.h>
+#include <sstream>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace tfo::doctor {
+namespace {
+
+std::optional<std::string> read_text(const char* path)
+{
+    std::ifstream in(path);
+    if (!in)
+        return std::nullopt;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (in.bad())
+        return std::nullopt;
+    return ss.str();
+}
+
+std::optional<std::string> namespace_id(const char* path)
+{
+    char buf[64] = {};
+    const ssize_t n = ::readlink(path, buf, sizeof buf - 1);
+    if (n <= 0)
+        return std::nullopt;
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// net.ipv4.tcp_fastopen_key reads as "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx"
+// for the primary key, then ",..." for a backup; only the primary counts here.
+std::vector<unsigned char> parse_key_text(const std::string& text)
+{
+    std::vector<unsigned char> key;
+    int high_nibble = -1;
+    for (char c : text.substr(0, text.find(',')))
+    {
+        const auto u = static_cast<unsigned char>(c);
+        if (!std::isxdigit(u))
+            continue;
+        const int v = std::isdigit(u) ? c - '0' : std::tolower(u) - 'a' + 10;
+        if (high_nibble < 0)
+            high_nibble = v;
+        else
+        {
+            key.push_back(static_cast<unsigned char>(high_nibble << 4 | v));
+            high_nibble = -1;
+        }
+    }
+    return key;
+}
+
+// The self-test runs in a child process so that this process stays in the
+// namespace it is diagnosing. The child reports one line through a pipe.
+self_test run_self_test()
+{
+    self_test result;
+    if (auto why = tfo::test::netns_unavailable_reason())
+    {
+        result.skipped_because = "no private network namespace: " + *why;
+        return result;
+    }
+    int fds[2];
+    if (::pipe(fds) != 0)
+    {
+        result.skipped_because = std::string("pipe: ") + std::strerror(errno);
+        return result;
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0)
+    {
+        result.skipped_because = std::string("fork: ") + std::strerror(errno);
+        return result;
+    }
+    if (pid == 0)
+    {
+        ::close(fds[0]);
+        std::string line;
+        try
+        {
+            namespace asio = boost::asio;
+            using asio::ip::tcp;
+            tfo::test::private_netns ns(3);
+            asio::io_context io;
+            tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
+            acceptor.set_option(tfo::fast_open{4});
+            const std::string ping = "tfo-doctor self-test";
+            bool cookie = false, data = false;
+            for (int i = 0; i < 2; ++i)
+            {
+                const auto before = tfo::kernel_counters();
+                tcp::socket client(io, tcp::v4());
+                const auto server_ep = acceptor.local_endpoint();
+                if (::sendto(client.native_handle(), ping.data(), ping.size(), MSG_FASTOPEN, server_ep.data(),
+                             server_ep.size()) != static_cast<ssize_t>(ping.size()))
+                    throw std::runtime_error(std::string("sendto(MSG_FASTOPEN): ") + std::strerror(errno));
+                tcp::socket server = acceptor.accept();
+                std::string got(ping.size(), '\0');
+                asio::read(server, asio::buffer(got));
+                const auto counted = tfo::kernel_counters() - before;
+                if (i == 0)
+                    cookie = counted.cookie_reqd == 1;
+                else
+                    data = counted.active == 1 && counted.passive == 1 &&
+                           tfo::get_fast_open_info(client).syn_data_acked &&
+                           tfo::get_fast_open_info(server).syn_data_acked && got == ping;
+            }
+            line = std::string("ran ") + (cookie ? "1" : "0") + (data ? "1" : "0") + "\n";
+        }
+        catch (const std::exception& e)
+        {
+            line = std::string("error ") + e.what() + "\n";
+        }
+        [[maybe_unused]] auto n = ::write(fds[1], line.data(), line.size());
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string line;
+    pollfd p{fds[0], POLLIN, 0};
+    char buf[512];
+    while (::poll(&p, 1, 10000) > 0)
+    {
+        const ssize_t n = ::read(fds[0], buf, sizeof buf);
+        if (n <= 0)
+            break;
+        line.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fds[0]);
+    ::kill(pid, SIGKILL); // harmless if it already exited
+    ::waitpid(pid, nullptr, 0);
+    if (line.rfind("ran ", 0) == 0 && line.size() >= 6)
+    {
+        result.ran = true;
+        result.cookie_requested = line[4] == '1';
+        result.data_in_syn = line[5] == '1';
+        if (!result.data_in_syn)
+            result.error = result.cookie_requested ? "the second connection carried no data in its SYN"
+                                                   : "the first connection asked for no cookie";
+    }
+    else if (line.rfind("error ", 0) == 0)
+    {
+        result.ran = true;
+        result.error = line.substr(6, line.size() - 7);
+    }
+    else
+        result.skipped_because = "the self-test did not answer within 10 s";
+    return result;
+}
+
+std::string json_escape(const std::string& s)
+{
+    std::string out;
+    for (char c : s)
+    {
+        switch (c)
+        {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20)
+            {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            }
+            else
+                out += c;
+        }
+    }
+    return out;
+}
+
+const char* severity_name(severity s)
+{
+    switch (s)
+    {
+    case severity::ok: return "ok";
+    case severity::info: return "info";
+    case severity::warning: return "warning";
+    case severity::problem: return "problem";
+    }
+    return "?";
+}
+
+} // namespace
+
+std::string fingerprint(const std::vector<unsigned char>& key)
+{
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(key.data(), key.size(), digest);
+    char hex[17];
+    for (int i = 0; i < 8; ++i)
+        std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    return hex;
+}
+
+facts gather(std::optional<int> expected, bool run_live_test)
+{
+    facts f;
+    f.expected = expected;
+    boost::system::error_code ec;
+    auto support = system_support(ec);
+    if (ec)
+        f.support_error = ec.message();
+    else
+        f.support = support;
+
+    auto self = namespace_id("/proc/thread-self/ns/net");
+    auto init = namespace_id("/proc/1/ns/net");
+    if (self && init)
+        f.own_namespace = *self != *init;
+
+    if (auto text = read_text("/proc/sys/net/ipv4/tcp_fastopen_blackhole_timeout_sec"))
+        f.blackhole_timeout_sec = std::atoi(text->c_str());
+
+    auto counters = kernel_counters(ec);
+    if (ec)
+        f.counters_error = ec.message();
+    else
+        f.counters = counters;
+
+    if (auto text = read_text("/proc/sys/net/ipv4/tcp_fastopen_key"))
+    {
+        const auto key = parse_key_text(*text);
+        const bool all_zero = std::all_of(key.begin(), key.end(), [](unsigned char b) { return b == 0; });
+        if (key.size() != 16)
+            f.key_status = "unreadable (unexpected format)";
+        else if (all_zero)
+            f.key_status = "not generated yet (made on first use)";
+        else
+        {
+            f.key_status = "set";
+            f.key_fingerprint = fingerprint(key);
+        }
+    }
+    else
+        f.key_status = "unreadable (needs root)";
+
+    if (run_live_test)
+        f.live = run_self_test();
+    else
+        f.live.skipped_because = "not requested (--no-self-test)";
+    return f;
+}
+
+std::vector<std::string> describe_bits(int v)
+{
+    std::vector<std::string> lines;
+    lines.push_back(std::string(v & 0x1 ? "[x]" : "[ ]") + " 0x1   clients send data in the SYN");
+    lines.push_back(std::string(v & 0x2 ? "[x]" : "[ ]") + " 0x2   servers with tfo::fast_open accept data in the SYN");
+    lines.push_back(std::string(v & 0x4 ? "[x]" : "[ ]") + " 0x4   clients send data without a cookie (needs 0x1)");
+    lines.push_back(std::string(v & 0x200 ? "[x]" : "[ ]") +
+                    " 0x200 servers accept data without a cookie (needs 0x2)");
+    lines.push_back(std::string(v & 0x400 ? "[x]" : "[ ]") +
+                    " 0x400 every listener does Fast Open, option or not (needs 0x2)");
+    return lines;
+}
+
+std::vector<std::pair<std::string, std::string>> describe_counters(const fast_open_counters& c)
+{
+    auto n = [](std::uint64_t v) { return std::to_string(v); };
+    return {
+        {"TCPFastOpenActive " + n(c.active), "client SYNs whose data the server acknowledged"},
+        {"TCPFastOpenActiveFail " + n(c.active_fail), "client SYNs with data that were not acknowledged or timed out"},
+        {"TCPFastOpenPassive " + n(c.passive), "connections a server accepted with data in the SYN"},
+        {"TCPFastOpenPassiveFail " + n(c.passive_fail), "SYNs a server refused: bad cookie, or no child socket"},
+        {"TCPFastOpenListenOverflow " + n(c.listen_overflow), "SYNs refused because a listener's queue was full"},
+        {"TCPFastOpenCookieReqd " + n(c.cookie_reqd), "SYNs that asked a server for a cookie"},
+        {"TCPFastOpenBlackhole " + n(c.blackhole), "times the kernel suspected a middlebox and paused client TFO"},
+        {"TCPFastOpenPassiveAltKey " + n(c.passive_alt_key), "cookies accepted with a listener's backup key"},
+    };
+}
+
+std::vector<finding> diagnose(const facts& f)
+{
+    std::vector<finding> out;
+    auto add = [&](severity s, std::string id, std::string msg) { out.push_back({s, std::move(id), std::move(msg)}); };
+    auto num = [](std::uint64_t v) { return std::to_string(v); };
+
+    if (!f.support)
+        add(severity::problem, "sysctl_unavailable",
+            "Cannot read net.ipv4.tcp_fastopen (" + f.support_error + "): TCP Fast Open needs Linux with /proc.");
+    else
+    {
+        const auto& s = *f.support;
+        const std::string value = std::to_string(s.value);
+        if (f.expected && *f.expected != s.value)
+            add(severity::problem, "unexpected_value",
+                "net.ipv4.tcp_fastopen is " + value + " here, but " + std::to_string(*f.expected) +
+                    " was expected. The setting belongs to each network namespace: a container does not inherit "
+                    "the host's value. Set it where the program runs (e.g. docker run --sysctl "
+                    "net.ipv4.tcp_fastopen=" + std::to_string(*f.expected) + ").");
+        if (s.value == 0)
+            add(severity::problem, "tfo_off",
+                "TCP Fast Open is off in this network namespace (0): clients fall back to ordinary connects and "
+                "servers ignore data in SYNs. Set net.ipv4.tcp_fastopen=3 to enable both sides.");
+        else
+        {
+            if (!s.client_enabled())
+                add(severity::warning, "client_off",
+                    "Clients here never put data in the SYN (bit 0x1 is clear): tfo::async_fastopen_connect "
+                    "falls back to an ordinary connect, and tfo::fast_open_connect cannot be set. Add 1.");
+            if (!s.server_enabled())
+                add(severity::warning, "server_off",
+                    "Servers here never accept data in the SYN, even with tfo::fast_open (bit 0x2 is clear). Add 2.");
+        }
+        if (s.client_no_cookie() && !s.client_enabled())
+            add(severity::info, "client_no_cookie_inert", "Bit 0x4 has no effect without bit 0x1.");
+        if ((s.server_no_cookie() || s.server_without_option()) && !s.server_enabled())
+            add(severity::info, "server_bits_inert", "Bits 0x200 and 0x400 have no effect without bit 0x2.");
+        if (s.server_no_cookie() && s.server_enabled())
+            add(severity::warning, "server_no_cookie",
+                "Servers accept data in the SYN without a cookie (0x200): anyone who can spoof a source address "
+                "can make them do work. Use it only on trusted networks.");
+    }
+
+    if (f.own_namespace && *f.own_namespace)
+        add(severity::info, "own_namespace",
+            "This process runs in its own network namespace (a container?): the settings and counters shown are "
+            "that namespace's, not the host's.");
+
+    if (f.counters)
+    {
+        const auto& c = *f.counters;
+        if (c.blackhole > 0)
+            add(severity::warning, "blackhole_fired",
+                "The kernel's blackhole detector fired " + num(c.blackhole) +
+                    " times: SYNs with data went unanswered (a middlebox?), so client TFO was paused for " +
+                    (f.blackhole_timeout_sec ? std::to_string(*f.blackhole_timeout_sec) : std::string("?")) +
+                    " s, doubling each time it fires again.");
+        if (c.active_fail > 0 && c.active_fail >= c.active)
+            add(severity::warning, "syn_data_failing",
+                "Most SYNs that carried data were not acknowledged (ActiveFail " + num(c.active_fail) +
+                    ", Active " + num(c.active) +
+                    "): a middlebox may strip the option or drop such SYNs, or the servers' keys changed.");
+        if (c.passive_fail > 0)
+            add(severity::warning, "cookies_rejected",
+                "Servers here rejected " + num(c.passive_fail) +
+                    " SYNs with data (PassiveFail): the key changed, or servers behind one address do not share "
+                    "a key (see tfo::key_schedule).");
+        if (c.listen_overflow > 0)
+            add(severity::warning, "queue_overflow",
+                "A listener's Fast Open queue was full " + num(c.listen_overflow) +
+                    " times; those clients fell back to a full handshake. Raise N in tfo::fast_open{N}.");
+    }
+    if (f.blackhole_timeout_sec && *f.blackhole_timeout_sec == 0)
+        add(severity::info, "blackhole_detection_off",
+            "Blackhole detection is off (net.ipv4.tcp_fastopen_blackhole_timeout_sec=0, the default since Linux "
+            "5.14): if a middlebox drops SYNs with data, each such connection waits for a SYN retransmission.");
+
+    if (f.live.ran && f.live.data_in_syn)
+        add(severity::ok, "self_test_passed",
+            "Live self-test: this kernel completed a Fast Open exchange (a cookie, then data in the SYN) in a "
+            "private network namespace.");
+    else if (f.live.ran)
+        add(severity::problem, "self_test_failed", "Live self-test failed: " + f.live.error + ".");
+    else
+        add(severity::info, "self_test_skipped", "Live self-test skipped: " + f.live.skipped_because + ".");
+
+    const bool serious = std::any_of(out.begin(), out.end(), [](const finding& x) {
+        return x.level == severity::problem || x.level == severity::warning;
+    });
+    if (!serious && f.support && f.support->client_enabled() && f.support->server_enabled())
+        add(severity::ok, "ready", "TCP Fast Open is on for clients and servers in this network namespace.");
+
+    std::stable_sort(out.begin(), out.end(), [](const finding& a, const finding& b) { return a.level > b.level; });
+    return out;
+}
+
+std::string to_text(const facts& f, const std::vector<finding>& findings)
+{
+    std::ostringstream o;
+    o << "tfo-doctor: TCP Fast Open in this network namespace\n\n";
+    if (f.support)
+    {
+        o << "net.ipv4.tcp_fastopen = " << f.support->value << "\n";
+        for (const auto& line : describe_bits(f.support->value))
+            o << "  " << line << '\n';
+    }
+    else
+        o << "net.ipv4.tcp_fastopen: unreadable (" << f.support_error << ")\n";
+    o << "namespace: "
+      << (!f.own_namespace ? "unknown (cannot see PID 1's)" : *f.own_namespace ? "its own (not PID 1's)" : "PID 1's")
+      << '\n';
+    o << "blackhole timeout: "
+      << (f.blackhole_timeout_sec ? std::to_string(*f.blackhole_timeout_sec) + " s" : std::string("unknown")) << '\n';
+    o << "server key: " << f.key_status;
+    if (!f.key_fingerprint.empty())
+        o << ", fingerprint " << f.key_fingerprint;
+    o << "\n\n";
+    if (f.counters)
+    {
+        o << "counters since this namespace began:\n";
+        for (const auto& [name, meaning] : describe_counters(*f.counters))
+        {
+            o << "  " << name;
+            for (std::size_t pad = name.size(); pad < 30; ++pad)
+                o << ' ';
+            o << meaning << '\n';
+        }
+    }
+    else
+        o << "counters: unreadable (" << f.counters_error << ")\n";
+    o << "\ndiagnosis:\n";
+    for (const auto& x : findings)
+        o << "  [" << severity_name(x.level) << "] " << x.message << '\n';
+    return o.str();
+}
+
+std::string to_json(const facts& f, const std::vector<finding>& findings)
+{
+    std::ostringstream o;
+    o << "{\n";
+    if (f.support)
+    {
+        const auto& s = *f.support;
+        auto b = [](bool v) { return v ? "true" : "false"; };
+        o << "  \"tcp_fastopen\": " << s.value << ",\n"
+          << "  \"client_enabled\": " << b(s.client_enabled()) << ",\n"
+          << "  \"server_enabled\": " << b(s.server_enabled()) << ",\n"
+          << "  \"client_no_cookie\": " << b(s.client_no_cookie()) << ",\n"
+          << "  \"server_no_cookie\": " << b(s.server_no_cookie()) << ",\n"
+          << "  \"server_without_option\": " << b(s.server_without_option()) << ",\n";
+    }
+    else
+        o << "  \"tcp_fastopen\": null,\n";
+    o << "  \"own_namespace\": " << (!f.own_namespace ? "null" : *f.own_namespace ? "true" : "false") << ",\n";
+    o << "  \"blackhole_timeout_sec\": "
+      << (f.blackhole_timeout_sec ? std::to_string(*f.blackhole_timeout_sec) : std::string("null")) << ",\n";
+    o << "  \"key_status\": \"" << json_escape(f.key_status) << "\",\n";
+    o << "  \"key_fingerprint\": "
+      << (f.key_fingerprint.empty() ? std::string("null") : "\"" + f.key_fingerprint + "\"") << ",\n";
+    if (f.counters)
+    {
+        const auto& c = *f.counters;
+        o << "  \"counters\": {\"active\": " << c.active << ", \"active_fail\": " << c.active_fail
+          << ", \"passive\": " << c.passive << ", \"passive_fail\": " << c.passive_fail
+          << ", \"listen_overflow\": " << c.listen_overflow << ", \"cookie_reqd\": " << c.cookie_reqd
+          << ", \"blackhole\": " << c.blackhole << ", \"passive_alt_key\": " << c.passive_alt_key << "},\n";
+    }
+    else
+        o << "  \"counters\": null,\n";
+    o << "  \"self_test\": {\"ran\": " << (f.live.ran ? "true" : "false")
+      << ", \"passed\": " << (f.live.ran && f.live.data_in_syn ? "true" : "false") << ", \"detail\": \""
+      << json_escape(f.live.ran ? f.live.error : f.live.skipped_because) << "\"},\n";
+    o << "  \"findings\": [";
+    for (std::size_t i = 0; i < findings.size(); ++i)
+        o << (i ? ",\n    " : "\n    ") << "{\"severity\": \"" << severity_name(findings[i].level) << "\", \"id\": \""
+          << findings[i].id << "\", \"message\": \"" << json_escape(findings[i].message) << "\"}";
+    o << "\n  ]\n}\n";
+    return o.str();
+}
+
+} // namespace tfo::doctor

@@ -1,0 +1,52 @@
+//
+// tfo-doctor: answers "why is TCP Fast Open not happening here?"
+//
+// Usage: tfo-doctor [--json] [--expect VALUE] [--no-self-test]
+//   --json          machine-readable output, for monitoring
+//   --expect VALUE  the net.ipv4.tcp_fastopen value this host or container should have
+//   --no-self-test  skip the live test in a private network namespace
+//
+// Exit status: 0 when nothing is wrong, 1 when a problem was found, 2 on bad usage.
+//
+
+#include "doctor.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+int main(int argc, char** argv)
+{
+    bool json = false, self_test = true;
+    std::optional<int> expected;
+    for (int i = 1; i < argc; ++i)
+    {
+        if (std::strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (std::strcmp(argv[i], "--no-self-test") == 0)
+            self_test = false;
+        else if (std::strcmp(argv[i], "--expect") == 0 && i + 1 < argc)
+        {
+            char* end = nullptr;
+            const long v = std::strtol(argv[++i], &end, 0); // 0x207 as well as 519
+            if (*end != '\0' || v < 0)
+            {
+                std::cerr << "tfo-doctor: --expect takes a number, such as 3 or 0x207\n";
+                return 2;
+            }
+            expected = static_cast<int>(v);
+        }
+        else
+        {
+            std::cerr << "usage: tfo-doctor [--json] [--expect VALUE] [--no-self-test]\n";
+            return 2;
+        }
+    }
+    const auto facts = tfo::doctor::gather(expected, self_test);
+    const auto findings = tfo::doctor::diagnose(facts);
+    std::cout << (json ? tfo::doctor::to_json(facts, findings) : tfo::doctor::to_text(facts, findings));
+    for (const auto& f : findings)
+        if (f.level == tfo::doctor::severity::problem)
+            return 1;
+    return 0;
+}
