@@ -101,7 +101,9 @@ fast_open_support parse_fast_open_sysctl(std::string_view text, boost::system::e
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r'))
         text.remove_suffix(1);
     fast_open_support support;
-    if (text.empty() || !parse_number(text, support.value) || support.value < 0)
+    // Digits only: from_chars would also take a sign ("-0").
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos ||
+        !parse_number(text, support.value))
     {
         ec = error::malformed_proc_file;
         return {};

@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(sysctl_bits)
 
 BOOST_AUTO_TEST_CASE(sysctl_malformed)
 {
-    for (const char* text : {"", "\n", "x", "-1\n", "3 4\n", "99999999999999999999\n", "0x3"})
+    for (const char* text : {"", "\n", "x", "-1\n", "-0", "+3", "3 4\n", "99999999999999999999\n", "0x3"})
     {
         boost::system::error_code ec;
         tfo::parse_fast_open_sysctl(text, ec);
