@@ -4,6 +4,7 @@
 # it lists the packages to install.
 
 tfo_packages=(g++ cmake make libboost1.81-dev libboost-test1.81-dev libssl-dev openssl nftables iproute2 util-linux)
+# The fuzzers (scripts/fuzz.sh) add clang and libclang-rt-14-dev.
 
 tfo_missing_packages() {
     local missing=()

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds tfo and runs every test: unit tests, real TCP Fast Open in private
-# network namespaces, the examples, and the CMake consumer projects.
+# network namespaces (including the load and fault tests), the examples, and
+# the CMake consumer projects.
 #
 #   scripts/test.sh              the default run (a few minutes on 2 cores)
-#   scripts/test.sh --sanitize   the same under AddressSanitizer + UBSan
-#   CI=true scripts/test.sh      both of the above
+#   scripts/test.sh --sanitize   the whole suite under AddressSanitizer + UBSan
+#   scripts/test.sh --tsan       the multi-threaded tests under ThreadSanitizer
+#   CI=true scripts/test.sh      all of the above, plus the parser fuzzers
 #
 # The namespace tests never touch the host's settings. As root (and in CI)
 # they must run: TFO_REQUIRE_NETNS=1 turns a would-be skip into a failure.
@@ -12,8 +14,7 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 tfo_setup
 
-sanitize=0
-[ "${1:-}" = "--sanitize" ] && sanitize=1
+mode=${1:-default}
 if [ "$(id -u)" -eq 0 ] || [ "${CI:-}" = "true" ]; then
     export TFO_REQUIRE_NETNS=1
 fi
@@ -23,7 +24,22 @@ run_suite() {
     shift
     tfo_configure "$dir" "$@"
     cmake --build "$dir" -j2
-    (cd "$dir" && ctest --output-on-failure --timeout 300 -j2)
+    (cd "$dir" && ctest --output-on-failure --timeout 900 -j2)
+}
+
+sanitized_suite() {
+    echo "== the whole suite under ASan + UBSan"
+    # The load test at a fifth of its size: the sanitizers make it ~5x slower.
+    TFO_STRESS_CONNECTIONS=2000 run_suite "$tfo_root/build-sanitize" \
+        -DTFO_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
+}
+
+thread_sanitized_tests() {
+    echo "== the multi-threaded tests under TSan"
+    local dir="$tfo_root/build-tsan"
+    tfo_configure "$dir" -DTFO_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DTFO_BUILD_EXAMPLES=OFF -DTFO_BUILD_TOOLS=OFF
+    cmake --build "$dir" -j2 --target netns_threads netns_async_fastopen_connect
+    (cd "$dir" && ctest --output-on-failure --timeout 900 -R '^(netns_threads|netns_async_fastopen_connect)$')
 }
 
 consumer_projects() {
@@ -32,6 +48,7 @@ consumer_projects() {
     trap 'rm -rf "$prefix"' RETURN
     echo "== find_package(tfo) after cmake --install"
     cmake --install "$tfo_root/build" --prefix "$prefix/install" >/dev/null
+    test -x "$prefix/install/bin/tfo-doctor"
     cmake -S "$tfo_root/test/cmake_install" -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix/install" >/dev/null
     cmake --build "$prefix/consumer" -j2 >/dev/null
     "$prefix/consumer/consumer"
@@ -41,14 +58,20 @@ consumer_projects() {
     "$prefix/subdir/consumer"
 }
 
-if [ "$sanitize" -eq 1 ]; then
-    run_suite "$tfo_root/build-sanitize" -DTFO_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
-    exit 0
-fi
-
-run_suite "$tfo_root/build"
-consumer_projects
-if [ "${CI:-}" = "true" ]; then
-    echo "== the whole suite again under ASan + UBSan"
-    run_suite "$tfo_root/build-sanitize" -DTFO_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
-fi
+case "$mode" in
+--sanitize) sanitized_suite ;;
+--tsan) thread_sanitized_tests ;;
+default)
+    run_suite "$tfo_root/build"
+    consumer_projects
+    if [ "${CI:-}" = "true" ]; then
+        "$tfo_root/scripts/fuzz.sh" 20
+        sanitized_suite
+        thread_sanitized_tests
+    fi
+    ;;
+*)
+    echo "usage: scripts/test.sh [--sanitize | --tsan]" >&2
+    exit 2
+    ;;
+esac
