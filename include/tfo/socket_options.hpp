@@ -27,17 +27,13 @@ constexpr int fast_open_level(const Protocol&) noexcept
     return platform_has_fast_open ? IPPROTO_TCP : -1;
 }
 
-// An `int` socket option. Meets Asio's SettableSocketOption and
+// What every option here shares: an `int` at level IPPROTO_TCP, as the kernel
+// takes and returns it. Meets Asio's SettableSocketOption and
 // GettableSocketOption requirements.
 template <int Name>
-class int_option
+class tcp_int_option_base
 {
 public:
-    constexpr int_option() noexcept = default;
-    constexpr explicit int_option(int v) noexcept : value_(v) {}
-
-    constexpr int value() const noexcept { return value_; }
-
     template <typename Protocol> constexpr int level(const Protocol& p) const noexcept { return fast_open_level(p); }
     template <typename Protocol> constexpr int name(const Protocol&) const noexcept { return Name; }
     template <typename Protocol> int* data(const Protocol&) noexcept { return &value_; }
@@ -45,31 +41,35 @@ public:
     template <typename Protocol> constexpr std::size_t size(const Protocol&) const noexcept { return sizeof(value_); }
     template <typename Protocol> void resize(const Protocol&, std::size_t s);
 
-private:
+protected:
+    constexpr tcp_int_option_base() noexcept = default;
+    constexpr explicit tcp_int_option_base(int v) noexcept : value_(v) {}
+
     int value_ = 0;
 };
 
-// A boolean socket option; the kernel takes and returns an `int`.
+// An integer option.
 template <int Name>
-class bool_option
+class int_option : public tcp_int_option_base<Name>
+{
+public:
+    constexpr int_option() noexcept = default;
+    constexpr explicit int_option(int v) noexcept : tcp_int_option_base<Name>(v) {}
+
+    constexpr int value() const noexcept { return this->value_; }
+};
+
+// A boolean option.
+template <int Name>
+class bool_option : public tcp_int_option_base<Name>
 {
 public:
     constexpr bool_option() noexcept = default;
-    constexpr explicit bool_option(bool v) noexcept : value_(v ? 1 : 0) {}
+    constexpr explicit bool_option(bool v) noexcept : tcp_int_option_base<Name>(v ? 1 : 0) {}
 
-    constexpr bool value() const noexcept { return value_ != 0; }
+    constexpr bool value() const noexcept { return this->value_ != 0; }
     constexpr explicit operator bool() const noexcept { return value(); }
     constexpr bool operator!() const noexcept { return !value(); }
-
-    template <typename Protocol> constexpr int level(const Protocol& p) const noexcept { return fast_open_level(p); }
-    template <typename Protocol> constexpr int name(const Protocol&) const noexcept { return Name; }
-    template <typename Protocol> int* data(const Protocol&) noexcept { return &value_; }
-    template <typename Protocol> const int* data(const Protocol&) const noexcept { return &value_; }
-    template <typename Protocol> constexpr std::size_t size(const Protocol&) const noexcept { return sizeof(value_); }
-    template <typename Protocol> void resize(const Protocol&, std::size_t s);
-
-private:
-    int value_ = 0;
 };
 
 } // namespace detail

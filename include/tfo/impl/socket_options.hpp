@@ -20,18 +20,10 @@ namespace detail {
 // what we asked for means the kernel is not speaking about our option.
 template <int Name>
 template <typename Protocol>
-void int_option<Name>::resize(const Protocol&, std::size_t s)
+void tcp_int_option_base<Name>::resize(const Protocol&, std::size_t s)
 {
     if (s != sizeof(value_))
-        boost::throw_exception(std::length_error("tfo: unexpected size for an integer TCP option"));
-}
-
-template <int Name>
-template <typename Protocol>
-void bool_option<Name>::resize(const Protocol&, std::size_t s)
-{
-    if (s != sizeof(value_))
-        boost::throw_exception(std::length_error("tfo: unexpected size for a boolean TCP option"));
+        boost::throw_exception(std::length_error("tfo: unexpected size for a TCP option"));
 }
 
 } // namespace detail
