@@ -127,6 +127,15 @@ outcome fastopen_once(tcp::acceptor& acceptor, const std::string& data)
     return fastopen_once(acceptor, asio::buffer(data));
 }
 
+// The operation succeeded and the server read exactly `data`.
+void expect_delivered(const outcome& o, const std::string& data)
+{
+    BOOST_TEST(!o.ec, o.ec.message());
+    BOOST_TEST(o.bytes == data.size());
+    BOOST_TEST(o.received.size() == data.size());
+    BOOST_TEST((o.received == data), "every byte once and in order");
+}
+
 void expect_data_in_syn(const outcome& o, std::size_t in_syn)
 {
     BOOST_TEST(o.counted.active == 1u);
@@ -170,9 +179,7 @@ BOOST_AUTO_TEST_CASE(cookie_then_request_in_syn)
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
 
     auto first = fastopen_once(acceptor, request);
-    BOOST_TEST(!first.ec, first.ec.message());
-    BOOST_TEST(first.bytes == request.size());
-    BOOST_TEST(first.received == request);
+    expect_delivered(first, request);
     BOOST_TEST(first.counted.cookie_reqd == 1u);
     BOOST_TEST((first.client.failure == tfo::client_failure::cookie_unavailable));
     expect_no_tfo(first);
@@ -180,9 +187,7 @@ BOOST_AUTO_TEST_CASE(cookie_then_request_in_syn)
     for (int i = 0; i < 3; ++i)
     {
         auto again = fastopen_once(acceptor, request);
-        BOOST_TEST(!again.ec, again.ec.message());
-        BOOST_TEST(again.bytes == request.size());
-        BOOST_TEST(again.received == request);
+        expect_delivered(again, request);
         // The whole request was readable the moment accept returned: it came in the SYN.
         expect_data_in_syn(again, request.size());
     }
@@ -195,8 +200,7 @@ BOOST_AUTO_TEST_CASE(ipv6)
     auto acceptor = tfo::test::make_listener(io, tcp::v6(), 16);
     fastopen_once(acceptor, request);
     auto again = fastopen_once(acceptor, request);
-    BOOST_TEST(!again.ec, again.ec.message());
-    BOOST_TEST(again.received == request);
+    expect_delivered(again, request);
     expect_data_in_syn(again, request.size());
 }
 
@@ -221,9 +225,9 @@ BOOST_AUTO_TEST_CASE(one_byte)
     asio::io_context io;
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
     fastopen_once(acceptor, std::string("x"));
-    auto again = fastopen_once(acceptor, std::string("y"));
-    BOOST_TEST(again.bytes == 1u);
-    BOOST_TEST(again.received == "y");
+    const std::string one = "y";
+    auto again = fastopen_once(acceptor, one);
+    expect_delivered(again, one);
     expect_data_in_syn(again, 1);
 }
 
@@ -235,10 +239,7 @@ BOOST_AUTO_TEST_CASE(one_mebibyte_more_than_fits_in_the_syn)
     fastopen_once(acceptor, request);
     const std::string big = random_bytes(1 << 20, 42);
     auto o = fastopen_once(acceptor, big);
-    BOOST_TEST(!o.ec, o.ec.message());
-    BOOST_TEST(o.bytes == big.size());
-    BOOST_TEST(o.received.size() == big.size());
-    BOOST_TEST((o.received == big), "every byte once and in order");
+    expect_delivered(o, big);
     expect_data_in_syn(o, 1); // the SYN carried the first segment, not all of it
     BOOST_TEST(o.readable_at_accept < big.size());
 }
@@ -261,9 +262,7 @@ BOOST_AUTO_TEST_CASE(gather_sequence_of_64_buffers)
         expected += p;
 
     auto o = fastopen_once(acceptor, sequence);
-    BOOST_TEST(!o.ec, o.ec.message());
-    BOOST_TEST(o.bytes == expected.size());
-    BOOST_TEST((o.received == expected));
+    expect_delivered(o, expected);
     expect_data_in_syn(o, 1);
 }
 
@@ -277,9 +276,7 @@ BOOST_AUTO_TEST_CASE(fallback_when_client_tfo_is_off)
         for (int i = 0; i < 2; ++i)
         {
             auto o = fastopen_once(acceptor, request);
-            BOOST_TEST(!o.ec, o.ec.message());
-            BOOST_TEST(o.bytes == request.size());
-            BOOST_TEST(o.received == request);
+            expect_delivered(o, request);
             expect_no_tfo(o);
             BOOST_TEST(o.counted.cookie_reqd == 0u, "mode " << mode << ": no SYN asked for a cookie");
         }
@@ -294,8 +291,7 @@ BOOST_AUTO_TEST_CASE(fallback_when_server_has_no_option)
     for (int i = 0; i < 2; ++i)
     {
         auto o = fastopen_once(acceptor, request);
-        BOOST_TEST(!o.ec, o.ec.message());
-        BOOST_TEST(o.received == request);
+        expect_delivered(o, request);
         expect_no_tfo(o);
         BOOST_TEST((o.client.failure == tfo::client_failure::cookie_unavailable));
     }
@@ -309,8 +305,7 @@ BOOST_AUTO_TEST_CASE(fallback_when_server_tfo_is_off)
     for (int i = 0; i < 2; ++i)
     {
         auto o = fastopen_once(acceptor, request);
-        BOOST_TEST(!o.ec, o.ec.message());
-        BOOST_TEST(o.received == request);
+        expect_delivered(o, request);
         expect_no_tfo(o);
     }
 }
@@ -327,9 +322,7 @@ BOOST_AUTO_TEST_CASE(middlebox_drops_syns_with_data)
                        "tcp flags & (syn | ack) == syn ip length > 80 counter drop; }; }");
     const std::string payload = random_bytes(300, 7);
     auto o = fastopen_once(acceptor, payload);
-    BOOST_TEST(!o.ec, o.ec.message());
-    BOOST_TEST(o.bytes == payload.size());
-    BOOST_TEST((o.received == payload), "the kernel, not tfo, resent the data after the handshake");
+    expect_delivered(o, payload); // the kernel, not tfo, resent the data after the handshake
     BOOST_TEST(!o.client.syn_data_acked);
     BOOST_TEST((o.client.failure == tfo::client_failure::syn_retransmitted),
                "failure: " << tfo::to_string(o.client.failure));
