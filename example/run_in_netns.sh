@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# Smoke test of the examples: runs one scenario in a private network namespace
+# and checks the kernel's evidence of TCP Fast Open, not only the replies.
+#
+#   run_in_netns.sh <scenario>
+#
+# Scenarios (see the functions at the end):
+#   echo_tfo  echo_fallback  threaded_tfo  http_tfo  http_fallback
+#   http_plain_client  tls_tfo  tls_fallback  tls_plain_client
+#
+# The programs come from the environment, set by example/CMakeLists.txt:
+# ECHO_SERVER CORO_CLIENT THREADED_SERVER HTTP_SERVER HTTP_CLIENT TLS_SERVER
+# TLS_CLIENT. Exit status: 0 passed, 1 failed, 77 skipped because no network
+# namespace could be made (with TFO_REQUIRE_NETNS=1 that is a failure).
+#
+# Everything, including net.ipv4.tcp_fastopen, happens inside the namespace:
+# the host's settings are never touched and traffic never leaves loopback.
+set -euo pipefail
+
+scenario=${1:?usage: run_in_netns.sh <scenario>}
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+skip() {
+    [[ ${TFO_REQUIRE_NETNS:-0} == 1 ]] && fail "$* (TFO_REQUIRE_NETNS=1)"
+    echo "SKIP: $*"
+    exit 77
+}
+
+# Enter a fresh network namespace by running this script again inside one.
+if [[ -z ${TFO_EXAMPLE_HOST_NETNS:-} ]]; then
+    TFO_EXAMPLE_HOST_NETNS=$(readlink /proc/self/ns/net)
+    export TFO_EXAMPLE_HOST_NETNS
+    if [[ $(id -u) -eq 0 ]] && unshare --net true 2>/dev/null; then
+        exec unshare --net -- "$BASH" "$0" "$@"
+    elif unshare --user --map-root-user --net true 2>/dev/null; then
+        exec unshare --user --map-root-user --net -- "$BASH" "$0" "$@"
+    fi
+    skip "cannot create a network namespace (needs root, or unprivileged user namespaces)"
+fi
+# Guards the sysctl writes below: they must never reach the host's namespace.
+[[ $(readlink /proc/self/ns/net) != "$TFO_EXAMPLE_HOST_NETNS" ]] || fail "still in the host's network namespace"
+
+ip link set lo up || skip "cannot bring up lo in the namespace"
+workdir=$(mktemp -d)
+server_pid=
+
+cleanup() {
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM # so that cleanup runs on a timeout too
+
+# net.ipv4.tcp_fastopen of this namespace: 1 client, 2 server, 3 both.
+set_fastopen() {
+    echo "$1" >/proc/sys/net/ipv4/tcp_fastopen 2>/dev/null || skip "cannot set net.ipv4.tcp_fastopen in the namespace"
+    echo "== net.ipv4.tcp_fastopen=$1"
+}
+
+# One TcpExt counter of this namespace, found by its name in the header line.
+counter() {
+    awk -v name="$1" '
+        $1 == "TcpExt:" && !header { for (i = 2; i <= NF; i++) if ($i == name) column = i; header = 1; next }
+        $1 == "TcpExt:" { print (column ? $column : 0); exit }' /proc/net/netstat
+}
+
+counter_names=(TCPFastOpenActive TCPFastOpenActiveFail TCPFastOpenPassive TCPFastOpenPassiveFail TCPFastOpenCookieReqd)
+declare -A before
+snapshot() {
+    local name
+    for name in "${counter_names[@]}"; do before[$name]=$(counter "$name"); done
+}
+
+# require_counter <name> <test operator> <value>: checks how much a counter
+# moved since the last snapshot.
+require_counter() {
+    local delta=$(($(counter "$1") - ${before[$1]}))
+    test "$delta" "$2" "$3" || fail "$1 went up by $delta, expected $2 $3"
+    echo "ok: $1 +$delta ($2 $3)"
+}
+
+# require_lines <file> <pattern> <count>: exactly <count> lines match.
+require_lines() {
+    local n
+    n=$(grep -c -- "$2" "$1" || true)
+    [[ $n -eq $3 ]] || fail "$(basename "$1"): $n lines match '$2', expected $3"
+    echo "ok: $(basename "$1"): $n x '$2'"
+}
+
+# start_server <port> <program> <args...>: starts it in the background and
+# waits, at most 10 s, until it listens.
+start_server() {
+    local port=$1 i
+    shift
+    timeout 30 "$@" >"$workdir/server.log" 2>&1 &
+    server_pid=$!
+    for ((i = 0; i < 200; i++)); do
+        if [[ -n $(ss -Hltn "sport = :$port") ]]; then return 0; fi
+        kill -0 "$server_pid" 2>/dev/null || { cat "$workdir/server.log"; fail "the server exited before listening"; }
+        sleep 0.05
+    done
+    fail "the server did not listen on port $port within 10 s"
+}
+
+# Waits for a server started with --max-connections to exit by itself.
+finish_server() {
+    local status=0
+    wait "$server_pid" || status=$?
+    server_pid=
+    sed 's/^/server: /' "$workdir/server.log"
+    [[ $status -eq 0 ]] || fail "the server exited with status $status"
+}
+
+# run_client <program> <args...>: must succeed within 20 s.
+run_client() {
+    local status=0
+    timeout 20 "$@" >"$workdir/client.log" 2>&1 || status=$?
+    sed 's/^/client: /' "$workdir/client.log"
+    [[ $status -eq 0 ]] || fail "the client exited with status $status"
+}
+
+make_certificate() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
+        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+        -keyout "$workdir/key.pem" -out "$workdir/cert.pem" 2>"$workdir/openssl.log" ||
+        { cat "$workdir/openssl.log"; fail "openssl could not make a test certificate"; }
+}
+
+# The first connection asks for a cookie; the next <n> - 1 carry data in the SYN.
+require_cookie_then_fast_open() {
+    local n=$1
+    require_counter TCPFastOpenCookieReqd -ge 1
+    require_counter TCPFastOpenActive -ge $((n - 1))
+    require_counter TCPFastOpenPassive -ge $((n - 1))
+    require_counter TCPFastOpenActiveFail -eq 0
+    require_counter TCPFastOpenPassiveFail -eq 0
+}
+
+# Fast Open did not happen, and nothing failed trying.
+require_no_fast_open() {
+    require_counter TCPFastOpenActive -eq 0
+    require_counter TCPFastOpenPassive -eq 0
+    require_counter TCPFastOpenActiveFail -eq 0
+    require_counter TCPFastOpenPassiveFail -eq 0
+}
+
+port=7000
+
+echo_tfo() {
+    set_fastopen 3
+    snapshot
+    start_server $port "$ECHO_SERVER" $port --max-connections 3
+    run_client "$CORO_CLIENT" 127.0.0.1 $port "hello tfo" --count 3
+    finish_server
+    require_cookie_then_fast_open 3
+    require_lines "$workdir/client.log" 'reply "hello tfo"' 3
+    require_lines "$workdir/client.log" '^connection 1 .*request in SYN: no (cookie unavailable)' 1
+    require_lines "$workdir/client.log" 'request in SYN: yes' 2
+    require_lines "$workdir/server.log" 'data in SYN: yes' 2
+}
+
+echo_fallback() {
+    # A listener without the option: the client asks for a cookie and never gets one.
+    set_fastopen 3
+    snapshot
+    start_server $port "$ECHO_SERVER" $port --max-connections 2 --no-fast-open
+    run_client "$CORO_CLIENT" 127.0.0.1 $port "hello tfo" --count 2
+    finish_server
+    require_no_fast_open
+    require_lines "$workdir/client.log" 'reply "hello tfo", request in SYN: no' 2
+    require_lines "$workdir/server.log" 'data in SYN: no' 2
+
+    # The option, on a kernel whose server side is off (Linux's default, 1).
+    set_fastopen 1
+    snapshot
+    start_server $port "$ECHO_SERVER" $port --max-connections 2
+    run_client "$CORO_CLIENT" 127.0.0.1 $port "hello tfo" --count 2
+    finish_server
+    require_no_fast_open
+    require_lines "$workdir/client.log" 'reply "hello tfo", request in SYN: no' 2
+}
+
+threaded_tfo() {
+    # Six connections spread over four listeners: a cookie from one listener
+    # must be accepted by the others.
+    set_fastopen 3
+    snapshot
+    start_server $port "$THREADED_SERVER" $port --threads 4 --max-connections 6
+    run_client "$CORO_CLIENT" 127.0.0.1 $port "hello tfo" --count 6
+    finish_server
+    require_cookie_then_fast_open 6
+    require_lines "$workdir/client.log" 'reply "hello tfo"' 6
+    require_lines "$workdir/client.log" 'request in SYN: yes' 5
+    require_lines "$workdir/server.log" 'data in SYN: yes' 5
+    echo "listeners used: $(grep -o '^listener [0-9]*' "$workdir/server.log" | sort -u | tr '\n' ' ')"
+}
+
+http_tfo() {
+    set_fastopen 3
+    snapshot
+    start_server $port "$HTTP_SERVER" $port --max-connections 3
+    run_client "$HTTP_CLIENT" 127.0.0.1 $port / --count 3
+    finish_server
+    require_cookie_then_fast_open 3
+    require_lines "$workdir/client.log" '200 OK, body "hello from tfo http_server"' 3
+    require_lines "$workdir/client.log" 'request in SYN: yes' 2
+    require_lines "$workdir/server.log" 'GET / .*request in SYN: yes' 2
+}
+
+http_fallback() {
+    set_fastopen 3
+    snapshot
+    start_server $port "$HTTP_SERVER" $port --max-connections 2 --no-fast-open
+    run_client "$HTTP_CLIENT" 127.0.0.1 $port / --count 2
+    finish_server
+    require_no_fast_open
+    require_lines "$workdir/client.log" '200 OK, body "hello from tfo http_server", request in SYN: no' 2
+
+    # A kernel whose client side is off: an ordinary connect, no cookie asked for.
+    set_fastopen 2
+    snapshot
+    start_server $port "$HTTP_SERVER" $port --max-connections 2
+    run_client "$HTTP_CLIENT" 127.0.0.1 $port / --count 2
+    finish_server
+    require_no_fast_open
+    require_counter TCPFastOpenCookieReqd -eq 0
+    require_lines "$workdir/client.log" '200 OK, body "hello from tfo http_server", request in SYN: no' 2
+}
+
+http_plain_client() {
+    # An ordinary client, bash's /dev/tcp, against the fast-open server.
+    set_fastopen 3
+    snapshot
+    start_server $port "$HTTP_SERVER" $port --max-connections 1
+    (
+        exec 3<>"/dev/tcp/127.0.0.1/$port"
+        printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3
+        timeout 20 cat <&3
+    ) >"$workdir/client.log" || fail "the plain client failed"
+    sed 's/^/client: /' "$workdir/client.log"
+    finish_server
+    require_no_fast_open
+    require_lines "$workdir/client.log" '^HTTP/1.1 200 OK' 1
+    require_lines "$workdir/client.log" '^hello from tfo http_server$' 1
+    require_lines "$workdir/server.log" 'request in SYN: no' 1
+}
+
+tls_tfo() {
+    make_certificate
+    set_fastopen 3
+    snapshot
+    start_server $port "$TLS_SERVER" $port "$workdir/cert.pem" "$workdir/key.pem" --max-connections 3
+    run_client "$TLS_CLIENT" localhost $port "$workdir/cert.pem" "hello tfo" --count 3
+    finish_server
+    require_cookie_then_fast_open 3
+    require_lines "$workdir/client.log" 'TLSv1.3, reply "echo: hello tfo"' 3
+    require_lines "$workdir/client.log" 'ClientHello in SYN: yes' 2
+    require_lines "$workdir/server.log" 'ClientHello in SYN: yes' 2
+}
+
+tls_fallback() {
+    make_certificate
+    set_fastopen 3
+    snapshot
+    start_server $port "$TLS_SERVER" $port "$workdir/cert.pem" "$workdir/key.pem" --max-connections 2 --no-fast-open
+    run_client "$TLS_CLIENT" localhost $port "$workdir/cert.pem" "hello tfo" --count 2
+    finish_server
+    require_no_fast_open
+    require_lines "$workdir/client.log" 'reply "echo: hello tfo", ClientHello in SYN: no' 2
+
+    # A kernel whose client side is off: setting fast_open_connect fails and
+    # the client connects the ordinary way.
+    set_fastopen 2
+    snapshot
+    start_server $port "$TLS_SERVER" $port "$workdir/cert.pem" "$workdir/key.pem" --max-connections 2
+    run_client "$TLS_CLIENT" localhost $port "$workdir/cert.pem" "hello tfo" --count 2
+    finish_server
+    require_no_fast_open
+    require_counter TCPFastOpenCookieReqd -eq 0
+    require_lines "$workdir/client.log" 'reply "echo: hello tfo", ClientHello in SYN: no' 2
+}
+
+tls_plain_client() {
+    # An ordinary TLS client, openssl s_client, against the fast-open server.
+    make_certificate
+    set_fastopen 3
+    snapshot
+    start_server $port "$TLS_SERVER" $port "$workdir/cert.pem" "$workdir/key.pem" --max-connections 1
+    run_client openssl s_client -connect "127.0.0.1:$port" -servername localhost -verify_hostname localhost \
+        -CAfile "$workdir/cert.pem" -verify_return_error -tls1_3 -quiet <<<"hello tfo"
+    finish_server
+    require_no_fast_open
+    require_lines "$workdir/client.log" '^echo: hello tfo$' 1
+    require_lines "$workdir/server.log" 'ClientHello in SYN: no, got "hello tfo"' 1
+}
+
+case $scenario in
+echo_tfo | echo_fallback | threaded_tfo | http_tfo | http_fallback | http_plain_client | tls_tfo | tls_fallback | tls_plain_client)
+    "$scenario"
+    echo "PASS: $scenario"
+    ;;
+*)
+    fail "unknown scenario: $scenario"
+    ;;
+esac

@@ -1,0 +1,147 @@
+//
+// tls_client: a TLS 1.3 client (asio::ssl) whose ClientHello rides in the SYN.
+//
+// The TLS code is unchanged: one TFO line, marked below, sets
+// `tfo::fast_open_connect` on `stream.lowest_layer()` before an ordinary
+// `async_connect`. The kernel then defers the SYN until the first write,
+// which is the ClientHello written by `async_handshake`, and sends the two
+// together when it holds a cookie for the server. With no cookie, or against
+// a server without TFO, the connect is an ordinary one.
+//
+// Usage: tls_client <host> <port> <ca-certificate.pem> <message> [--count N]
+//
+// The server's certificate must be signed by <ca-certificate.pem> (for the
+// self-signed one of tls_server's usage, the certificate itself) and name
+// <host>. Each of the N connections (default 1) sends <message>, reads the
+// server's one-line answer and prints whether the ClientHello was in the SYN.
+//
+
+#include <tfo/fast_open_info.hpp>
+#include <tfo/socket_options.hpp>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include <charconv>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using asio::ip::tcp;
+
+namespace {
+
+// asio::async_connect over a range closes and reopens the socket for every
+// endpoint, which would drop the option; so the endpoints are tried here.
+asio::awaitable<void> connect_deferred(tcp::socket::lowest_layer_type& socket,
+                                       const tcp::resolver::results_type& endpoints)
+{
+    boost::system::error_code ec = asio::error::host_not_found;
+    for (const auto& entry : endpoints)
+    {
+        socket.open(entry.endpoint().protocol());
+        boost::system::error_code unsupported; // the kernel's client side is off: connect the ordinary way
+        socket.set_option(tfo::fast_open_connect{true}, unsupported); // TFO: the first write goes in the SYN
+        std::tie(ec) = co_await socket.async_connect(entry.endpoint(), asio::as_tuple(asio::use_awaitable));
+        if (!ec)
+            co_return;
+        socket.close();
+    }
+    throw boost::system::system_error(ec, "connect");
+}
+
+asio::awaitable<void> run(std::string host, std::string port, ssl::context& context, std::string message, int count)
+{
+    const auto executor = co_await asio::this_coro::executor;
+    tcp::resolver resolver(executor);
+    const auto endpoints = co_await resolver.async_resolve(host, port, asio::use_awaitable);
+    boost::system::error_code not_an_address;
+    asio::ip::make_address(host, not_an_address);
+
+    for (int i = 1; i <= count; ++i)
+    {
+        ssl::stream<tcp::socket> stream(executor, context);
+        stream.set_verify_callback(ssl::host_name_verification(host));
+        if (not_an_address) // server name indication takes host names only (RFC 6066, section 3)
+            SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
+
+        co_await connect_deferred(stream.lowest_layer(), endpoints);
+        co_await stream.async_handshake(ssl::stream_base::client, asio::use_awaitable);
+        const tfo::fast_open_info info = tfo::get_fast_open_info(stream.lowest_layer());
+
+        const std::string request = message + '\n';
+        co_await asio::async_write(stream, asio::buffer(request), asio::use_awaitable);
+        std::string reply;
+        co_await asio::async_read_until(stream, asio::dynamic_buffer(reply, 4096), '\n', asio::use_awaitable);
+        reply.resize(reply.find('\n'));
+
+        std::cout << "connection " << i << ": " << SSL_get_version(stream.native_handle()) << ", reply \"" << reply
+                  << "\", ClientHello in SYN: " << (info.syn_data_acked ? "yes" : "no");
+        if (!info.syn_data_acked)
+            std::cout << " (" << tfo::to_string(info.failure) << ')';
+        std::cout << std::endl;
+        if (reply != "echo: " + message)
+            throw std::runtime_error("unexpected reply");
+
+        // The server closes right after its answer, perhaps before our close_notify arrives.
+        auto [ec] = co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+        if (ec && ec != asio::error::eof && ec != ssl::error::stream_truncated)
+            throw boost::system::system_error(ec, "shutdown");
+    }
+}
+
+int to_count(std::string_view text)
+{
+    int value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 1)
+        throw std::invalid_argument("not a positive count: " + std::string(text));
+    return value;
+}
+
+} // namespace
+
+int main(int argc, char* argv[])
+{
+    if (argc < 5)
+    {
+        std::cerr << "usage: tls_client <host> <port> <ca-certificate.pem> <message> [--count N]\n";
+        return 2;
+    }
+    try
+    {
+        int count = 1;
+        for (int i = 5; i < argc; ++i)
+        {
+            const std::string_view arg = argv[i];
+            if (arg == "--count" && i + 1 < argc)
+                count = to_count(argv[++i]);
+            else
+                throw std::invalid_argument("unknown argument: " + std::string(arg));
+        }
+
+        ssl::context context(ssl::context::tls_client);
+        SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_3_VERSION);
+        context.load_verify_file(argv[3]);
+        context.set_verify_mode(ssl::verify_peer);
+
+        asio::io_context io;
+        asio::co_spawn(io, run(argv[1], argv[2], context, argv[4], count), [](std::exception_ptr e) {
+            if (e)
+                std::rethrow_exception(e); // out of io.run(), into the catch below
+        });
+        io.run();
+        return EXIT_SUCCESS;
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "tls_client: " << e.what() << std::endl;
+        return EXIT_FAILURE;
+    }
+}
