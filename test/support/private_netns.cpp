@@ -128,8 +128,13 @@ private_netns::~private_netns()
 
 void private_netns::set_tcp_fastopen(int value)
 {
+    set_sysctl("net/ipv4/tcp_fastopen", std::to_string(value));
+}
+
+void private_netns::set_sysctl(const std::string& name, const std::string& value)
+{
     // /proc/sys/net resolves to the namespace of the thread that opens it: ours.
-    write_file("/proc/sys/net/ipv4/tcp_fastopen", std::to_string(value));
+    write_file(("/proc/sys/" + name).c_str(), value);
 }
 
 int private_netns::run(const std::string& command)

@@ -34,6 +34,10 @@ public:
     /// Changes `net.ipv4.tcp_fastopen` in this namespace.
     void set_tcp_fastopen(int value);
 
+    /// Writes any per-namespace sysctl, named by its path under /proc/sys
+    /// (e.g. "net/ipv4/ip_local_port_range").
+    void set_sysctl(const std::string& name, const std::string& value);
+
     /// Runs a shell command inside the namespace (nft, ip); returns its exit status.
     static int run(const std::string& command);
 
