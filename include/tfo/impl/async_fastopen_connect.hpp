@@ -14,9 +14,7 @@
 #include <boost/throw_exception.hpp>
 #include <boost/system/system_error.hpp>
 
-#include <array>
 #include <iterator>
-#include <type_traits>
 #include <utility>
 
 namespace tfo::detail {
