@@ -5,10 +5,9 @@
 #ifndef TFO_FAST_OPEN_INFO_HPP
 #define TFO_FAST_OPEN_INFO_HPP
 
-#include <boost/asio/basic_socket.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <concepts>
 #include <cstdint>
 #include <string_view>
 
@@ -61,9 +60,24 @@ struct fast_open_info
     std::uint8_t tcp_state = 0;
 };
 
+namespace detail {
+
+// Any Asio socket: what get_fast_open_info needs of it. Asio's headers are not
+// included here, so that this header also works beside <linux/tcp.h>, which
+// clashes with the <netinet/tcp.h> that Asio's socket headers bring in.
+template <typename Socket>
+concept native_socket = requires(Socket& s) {
+    { s.is_open() } -> std::convertible_to<bool>;
+    { s.native_handle() } -> std::convertible_to<int>;
+};
+
+} // namespace detail
+
 /// Reads the TCP Fast Open state of a connected socket.
 ///
-/// @param socket A TCP socket that is connecting, connected, or was returned by `accept`.
+/// @param socket A TCP socket (`boost::asio::ip::tcp::socket` or any
+/// `basic_socket<tcp, Executor>`) that is connecting, connected, or was
+/// returned by `accept`.
 /// @throws boost::system::system_error with `boost::asio::error::bad_descriptor`
 /// when the socket is closed, `tfo::error::not_a_connection` when it is
 /// listening or was never connected, `tfo::error::not_supported` off Linux.
@@ -74,13 +88,12 @@ struct fast_open_info
 /// if (!info.syn_data_acked)
 ///     std::cout << "no TFO: " << tfo::to_string(info.failure) << '\n';
 /// @endcode
-template <typename Executor>
-fast_open_info get_fast_open_info(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket);
+template <detail::native_socket Socket>
+fast_open_info get_fast_open_info(Socket& socket);
 
 /// Reads the TCP Fast Open state of a connected socket; errors as above, in `ec`.
-template <typename Executor>
-fast_open_info get_fast_open_info(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
-                                  boost::system::error_code& ec);
+template <detail::native_socket Socket>
+fast_open_info get_fast_open_info(Socket& socket, boost::system::error_code& ec);
 
 namespace detail {
 // Non-template core, in src/: reads TCP_INFO from a native descriptor.

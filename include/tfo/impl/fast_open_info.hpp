@@ -11,9 +11,8 @@
 
 namespace tfo {
 
-template <typename Executor>
-fast_open_info get_fast_open_info(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
-                                  boost::system::error_code& ec)
+template <detail::native_socket Socket>
+fast_open_info get_fast_open_info(Socket& socket, boost::system::error_code& ec)
 {
     if (!socket.is_open())
     {
@@ -23,8 +22,8 @@ fast_open_info get_fast_open_info(boost::asio::basic_socket<boost::asio::ip::tcp
     return detail::read_fast_open_info(socket.native_handle(), ec);
 }
 
-template <typename Executor>
-fast_open_info get_fast_open_info(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket)
+template <detail::native_socket Socket>
+fast_open_info get_fast_open_info(Socket& socket)
 {
     boost::system::error_code ec;
     fast_open_info info = get_fast_open_info(socket, ec);
