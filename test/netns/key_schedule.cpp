@@ -129,8 +129,10 @@ BOOST_AUTO_TEST_CASE(async_rotate_keys_follows_the_schedule_without_dropping_con
     const auto period_then = schedule.period_at(clock_type::now());
     BOOST_TEST((installed == schedule.keys_at(clock_type::now())));
 
-    // Past the next boundary, the listener holds the next period's keys.
-    asio::steady_timer timer(io, 1200ms);
+    // A third of a period after the next boundary (well clear of the one
+    // after), the listener holds the next period's keys.
+    const auto check_in = schedule.next_rotation(clock_type::now()) - clock_type::now() + 333ms;
+    asio::steady_timer timer(io, std::chrono::duration_cast<std::chrono::steady_clock::duration>(check_in));
     timer.async_wait([&](boost::system::error_code) {
         listener.get_option(installed);
         BOOST_TEST(schedule.period_at(clock_type::now()) > period_then);
