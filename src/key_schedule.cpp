@@ -22,6 +22,12 @@ namespace {
 constexpr std::size_t minimum_secret_size = 16;
 constexpr std::string_view derivation_label = "tfo-fastopen-key-v1";
 
+void wipe(std::vector<unsigned char>& bytes) noexcept
+{
+    if (!bytes.empty())
+        OPENSSL_cleanse(bytes.data(), bytes.size());
+}
+
 void throw_if(const boost::system::error_code& ec, const char* what)
 {
     if (ec)
@@ -54,8 +60,29 @@ key_schedule::key_schedule(std::span<const unsigned char> secret, std::chrono::s
 
 key_schedule::~key_schedule()
 {
-    if (!secret_.empty())
-        OPENSSL_cleanse(secret_.data(), secret_.size());
+    wipe(secret_);
+}
+
+key_schedule& key_schedule::operator=(const key_schedule& other)
+{
+    if (this != &other)
+    {
+        wipe(secret_);
+        secret_ = other.secret_;
+        period_ = other.period_;
+    }
+    return *this;
+}
+
+key_schedule& key_schedule::operator=(key_schedule&& other) noexcept
+{
+    if (this != &other)
+    {
+        wipe(secret_);
+        secret_ = std::move(other.secret_);
+        period_ = other.period_;
+    }
+    return *this;
 }
 
 key_schedule key_schedule::from_file(const std::string& path, std::chrono::seconds period,
@@ -75,14 +102,12 @@ key_schedule key_schedule::from_file(const std::string& path, std::chrono::secon
     }
     if (read_failed || in.bad())
     {
-        if (!secret.empty())
-            OPENSSL_cleanse(secret.data(), secret.size());
+        wipe(secret);
         ec = error::secret_unreadable;
         return key_schedule();
     }
     key_schedule schedule(secret, period, ec);
-    if (!secret.empty())
-        OPENSSL_cleanse(secret.data(), secret.size());
+    wipe(secret);
     return schedule;
 }
 
@@ -107,6 +132,9 @@ key_schedule::clock::time_point key_schedule::next_rotation(clock::time_point t)
 
 fast_open_key key_schedule::key_of_period(std::uint64_t index) const
 {
+    // A schedule whose construction reported an error has no secret and no period.
+    if (period_.count() <= 0)
+        throw_if(error::invalid_period, "tfo::key_schedule");
     std::array<unsigned char, derivation_label.size() + 8> message{};
     std::copy(derivation_label.begin(), derivation_label.end(), message.begin());
     for (int i = 0; i < 8; ++i)

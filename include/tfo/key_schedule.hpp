@@ -56,14 +56,16 @@ public:
     /// or `tfo::error::invalid_period`.
     key_schedule(std::span<const unsigned char> secret, std::chrono::seconds period);
 
-    /// As above; errors in `ec`, leaving a schedule that must not be used.
+    /// As above; errors in `ec`, leaving a schedule that cannot be used: its
+    /// keys throw `invalid_period`, and `async_rotate_keys` completes with it.
     key_schedule(std::span<const unsigned char> secret, std::chrono::seconds period,
                  boost::system::error_code& ec);
 
+    // Each copy is wiped when it is destroyed or assigned over.
     key_schedule(const key_schedule&) = default;
     key_schedule(key_schedule&&) noexcept = default;
-    key_schedule& operator=(const key_schedule&) = default;
-    key_schedule& operator=(key_schedule&&) noexcept = default;
+    key_schedule& operator=(const key_schedule& other);
+    key_schedule& operator=(key_schedule&& other) noexcept;
     ~key_schedule();
 
     /// Reads the secret from a file: all its bytes, as they are.
@@ -111,7 +113,8 @@ private:
 /// @code
 /// void(boost::system::error_code ec)
 /// @endcode
-/// `ec` is `operation_aborted` after cancellation, or the error of the
+/// `ec` is `operation_aborted` after cancellation, `tfo::error::invalid_period`
+/// for a schedule whose construction failed, or the error of the
 /// `set_option` call that failed.
 ///
 /// @par Per-Operation Cancellation

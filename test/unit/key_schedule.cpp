@@ -95,6 +95,30 @@ BOOST_AUTO_TEST_CASE(bad_secrets_and_periods)
     tfo::key_schedule negative_period(secret_bytes(), -5s, ec);
     BOOST_TEST((ec == tfo::error::invalid_period));
     BOOST_CHECK_THROW(tfo::key_schedule(secret_bytes(3), 60s), boost::system::system_error);
+
+    // A schedule that reported an error gives no keys, and cannot rotate.
+    BOOST_CHECK_THROW(short_secret.keys_at(clock_type::now()), boost::system::system_error);
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::v4());
+    tfo::async_rotate_keys(acceptor, short_secret, [](boost::system::error_code ec) {
+        BOOST_TEST((ec == tfo::error::invalid_period), ec.message());
+    });
+    BOOST_TEST(io.run() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(assignment_keeps_the_right_secret)
+{
+    tfo::key_schedule a(secret_bytes(), 100s);
+    auto other = secret_bytes();
+    other[5] ^= 0xff;
+    tfo::key_schedule b(other, 50s);
+    const auto expected = hex(a.key_of_period(3).primary());
+    b = a;
+    BOOST_TEST(hex(b.key_of_period(3).primary()) == expected);
+    BOOST_TEST(b.period() == 100s);
+    tfo::key_schedule c(other, 50s);
+    c = std::move(b);
+    BOOST_TEST(hex(c.key_of_period(3).primary()) == expected);
 }
 
 BOOST_AUTO_TEST_CASE(secret_from_a_file)

@@ -5,6 +5,8 @@
 #ifndef TFO_IMPL_KEY_SCHEDULE_HPP
 #define TFO_IMPL_KEY_SCHEDULE_HPP
 
+#include <tfo/error.hpp>
+
 #include <boost/asio/append.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/error.hpp>
@@ -35,6 +37,8 @@ public:
     {
         if (!ec && self.cancelled() != boost::asio::cancellation_type::none)
             ec = boost::asio::error::operation_aborted;
+        if (!ec && schedule_.period().count() <= 0)
+            ec = error::invalid_period; // the schedule's construction failed
         if (!ec)
         {
             const auto now = key_schedule::clock::now();
