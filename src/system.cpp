@@ -23,10 +23,17 @@ std::optional<std::string> read_file(const char* path)
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return std::nullopt;
-    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (in.bad())
-        return std::nullopt;
-    return text;
+    try
+    {
+        std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        if (in.bad())
+            return std::nullopt;
+        return text;
+    }
+    catch (const std::ios_base::failure&)
+    {
+        return std::nullopt; // libstdc++ throws for a read error of the file itself
+    }
 }
 
 // Reads a /proc/net file of the calling thread's namespace. /proc/self would
