@@ -12,6 +12,7 @@
 #include "private_netns.hpp"
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <cerrno>
 #include <charconv>
@@ -154,6 +155,25 @@ struct summary_row
 inline std::string errno_text(const char* what)
 {
     return std::string(what) + ": " + std::strerror(errno);
+}
+
+/// The client variants the loopback benchmarks (rate, cost) compare.
+enum class variant
+{
+    asio,       // async_connect + async_write
+    tfo_async,  // tfo::async_fastopen_connect
+    tfo_option, // tfo::fast_open_connect, then the asio code
+    raw,        // sendmsg(MSG_FASTOPEN) and epoll, no Asio
+    raw_plain   // connect + send and epoll, no Asio
+};
+
+inline constexpr std::array<variant, 5> all_variants{variant::asio, variant::tfo_async, variant::tfo_option,
+                                                     variant::raw, variant::raw_plain};
+
+inline const char* name(variant v)
+{
+    constexpr std::array<const char*, 5> names{"asio", "tfo_async", "tfo_option", "raw", "raw_plain"};
+    return names[static_cast<std::size_t>(v)];
 }
 
 /// Moves the calling thread (call it before starting any other) into a new,

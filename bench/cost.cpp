@@ -138,20 +138,9 @@ namespace {
 
 constexpr std::size_t message_size = 100;
 
-enum class variant
-{
-    asio,
-    tfo_async,
-    tfo_option,
-    raw,
-    raw_plain
-};
-
-constexpr std::array<variant, 5> all_variants{variant::asio, variant::tfo_async, variant::tfo_option, variant::raw,
-                                              variant::raw_plain};
-constexpr std::array<const char*, 5> variant_names{"asio", "tfo_async", "tfo_option", "raw", "raw_plain"};
-
-const char* name(variant v) { return variant_names[static_cast<std::size_t>(v)]; }
+using tfo_bench::all_variants;
+using tfo_bench::name;
+using tfo_bench::variant;
 
 struct allocator_counter
 {

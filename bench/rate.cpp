@@ -50,30 +50,9 @@ namespace {
 
 constexpr std::size_t message_size = 64;
 
-enum class variant
-{
-    asio,
-    tfo_async,
-    tfo_option,
-    raw,
-    raw_plain
-};
-
-constexpr std::array<variant, 5> all_variants{variant::asio, variant::tfo_async, variant::tfo_option, variant::raw,
-                                              variant::raw_plain};
-
-const char* name(variant v)
-{
-    switch (v)
-    {
-    case variant::asio: return "asio";
-    case variant::tfo_async: return "tfo_async";
-    case variant::tfo_option: return "tfo_option";
-    case variant::raw: return "raw";
-    case variant::raw_plain: return "raw_plain";
-    }
-    return "?";
-}
+using tfo_bench::all_variants;
+using tfo_bench::name;
+using tfo_bench::variant;
 
 struct run_state
 {
