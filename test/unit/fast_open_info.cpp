@@ -6,6 +6,7 @@
 #include <tfo/error.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
