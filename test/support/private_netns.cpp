@@ -5,17 +5,18 @@
 #include "private_netns.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
-#include <stdexcept>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <net/if.h>
 #include <sched.h>
+#include <stdexcept>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
-#include <cstdio>
 #include <unistd.h>
 
 namespace tfo::test {
@@ -104,17 +105,35 @@ std::optional<std::string> netns_unavailable_reason()
 private_netns::private_netns(int tcp_fastopen)
 {
     if (auto reason = netns_unavailable_reason())
-        throw std::runtime_error("TFO_REQUIRE_NETNS=1 but no private network namespace: " + *reason);
+        throw std::runtime_error("no private network namespace: " + *reason);
     original_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (original_ < 0)
         throw std::runtime_error(errno_text("open /proc/thread-self/ns/net"));
-    if (::unshare(CLONE_NEWNET) != 0)
-        throw std::runtime_error(errno_text("unshare(CLONE_NEWNET)"));
-    bring_loopback_up();
-    set_tcp_fastopen(tcp_fastopen);
+    try
+    {
+        if (::unshare(CLONE_NEWNET) != 0)
+            throw std::runtime_error(errno_text("unshare(CLONE_NEWNET)"));
+        // Never write a sysctl unless we really left the original namespace.
+        struct stat home{}, here{};
+        if (::fstat(original_, &home) != 0 || ::stat("/proc/thread-self/ns/net", &here) != 0 ||
+            home.st_ino == here.st_ino)
+            throw std::runtime_error("unshare(CLONE_NEWNET) left the process in its original namespace");
+        bring_loopback_up();
+        set_tcp_fastopen(tcp_fastopen);
+    }
+    catch (...)
+    {
+        leave();
+        throw;
+    }
 }
 
 private_netns::~private_netns()
+{
+    leave();
+}
+
+void private_netns::leave() noexcept
 {
     // Back home, so that the next test's namespace is a sibling, not a child.
     // Without root the move is refused; staying is harmless, the next
@@ -123,6 +142,7 @@ private_netns::~private_netns()
     {
         ::setns(original_, CLONE_NEWNET);
         ::close(original_);
+        original_ = -1;
     }
 }
 

@@ -45,6 +45,8 @@ public:
     static void nft(const std::string& ruleset);
 
 private:
+    void leave() noexcept;
+
     int original_ = -1;
 };
 
