@@ -162,7 +162,7 @@ enum class variant
 {
     asio,       // async_connect + async_write
     tfo_async,  // tfo::async_fastopen_connect
-    tfo_option, // tfo::fast_open_connect, then the asio code
+    tfo_option, // tfo::fast_open_deferred_connect, then the asio code
     raw,        // sendmsg(MSG_FASTOPEN) and epoll, no Asio
     raw_plain   // connect + send and epoll, no Asio
 };

@@ -6,7 +6,7 @@
 //
 //   asio        socket.async_connect + asio::async_write (the plain pair)
 //   tfo_async   tfo::async_fastopen_connect
-//   tfo_option  socket.open + set_option(tfo::fast_open_connect) + the plain pair
+//   tfo_option  socket.open + set_option(tfo::fast_open_deferred_connect) + the plain pair
 //   raw         no Asio: socket + sendmsg(MSG_FASTOPEN), then epoll by hand (a
 //               floor: it does not wait for the handshake, nor allocate)
 //   raw_plain   no Asio and no Fast Open: socket + connect, send once writable
@@ -253,7 +253,7 @@ private:
             return raw_connection(current_ == variant::raw);
         case variant::tfo_option:
             socket_.open(tcp::v4());
-            socket_.set_option(tfo::fast_open_connect{true});
+            socket_.set_option(tfo::fast_open_deferred_connect{true});
             break;
         case variant::asio:
             break;

@@ -17,10 +17,10 @@
 //
 //   asio            socket.async_connect + async_write + async_read
 //   tfo_async       tfo::async_fastopen_connect (request in the SYN) + async_read
-//   tfo_option      the tfo::fast_open_connect option, then the same Asio code as asio
+//   tfo_option      the tfo::fast_open_deferred_connect option, then the same Asio code as asio
 //   tls_asio        async_connect + ssl handshake + write + read
 //   tls_tfo_async   the ClientHello written by tfo::async_fastopen_connect
-//   tls_tfo_option  the tfo::fast_open_connect option, then the same code as tls_asio
+//   tls_tfo_option  the tfo::fast_open_deferred_connect option, then the same code as tls_asio
 //
 // It writes every sample to --raw (CSV) and one summary row per variant to
 // stdout (see bench_support.hpp).
@@ -222,7 +222,7 @@ enum class connect_with
 {
     asio,       // socket.async_connect
     tfo_async,  // tfo::async_fastopen_connect
-    tfo_option  // tfo::fast_open_connect, then socket.async_connect
+    tfo_option  // tfo::fast_open_deferred_connect, then socket.async_connect
 };
 
 struct variant
@@ -255,7 +255,7 @@ void open_socket(tcp::socket& socket, connect_with how)
     // hold the request until the Finished is acknowledged.
     socket.set_option(tcp::no_delay(true));
     if (how == connect_with::tfo_option)
-        socket.set_option(tfo::fast_open_connect{true});
+        socket.set_option(tfo::fast_open_deferred_connect{true});
 }
 
 void check_response(const std::array<char, message_size>& got)

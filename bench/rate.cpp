@@ -8,7 +8,7 @@
 //
 //   asio        socket.async_connect + async_write + async_read
 //   tfo_async   tfo::async_fastopen_connect + async_read
-//   tfo_option  the tfo::fast_open_connect option, then the same code as asio
+//   tfo_option  the tfo::fast_open_deferred_connect option, then the same code as asio
 //   raw         no Asio: sendmsg(MSG_FASTOPEN) and epoll, by hand
 //   raw_plain   no Asio and no Fast Open: connect, then send, by hand
 //
@@ -91,7 +91,7 @@ public:
             return;
         case variant::tfo_option:
             socket_.open(tcp::v4());
-            socket_.set_option(tfo::fast_open_connect{true});
+            socket_.set_option(tfo::fast_open_deferred_connect{true});
             break;
         default:
             break;

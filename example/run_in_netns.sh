@@ -275,7 +275,7 @@ tls_fallback() {
     require_no_fast_open
     require_lines "$workdir/client.log" 'reply "echo: hello tfo", ClientHello in SYN: no' 2
 
-    # A kernel whose client side is off: setting fast_open_connect fails and
+    # A kernel whose client side is off: setting fast_open_deferred_connect fails and
     # the client connects the ordinary way.
     set_fastopen 2
     snapshot

@@ -57,7 +57,7 @@ fast_open_info read_fast_open_info(int native_handle, boost::system::error_code&
     info.syn_data_acked = (raw.options & tcpi_opt_syn_data) != 0;
     info.fast_open_child = (raw.options & tcpi_opt_tfo_child) != 0;
     info.failure = static_cast<client_failure>(raw.fastopen_client_fail);
-    info.tcp_state = raw.state;
+    info.state = static_cast<tcp_state>(raw.state);
     return info;
 }
 

@@ -2,7 +2,7 @@
 // tls_client: a TLS 1.3 client (asio::ssl) whose ClientHello rides in the SYN.
 //
 // The TLS code is unchanged: one TFO line, marked below, sets
-// `tfo::fast_open_connect` on `stream.lowest_layer()` before an ordinary
+// `tfo::fast_open_deferred_connect` on `stream.lowest_layer()` before an ordinary
 // `async_connect`. The kernel then defers the SYN until the first write,
 // which is the ClientHello written by `async_handshake`, and sends the two
 // together when it holds a cookie for the server. With no cookie, or against
@@ -47,7 +47,7 @@ asio::awaitable<void> connect_deferred(tcp::socket::lowest_layer_type& socket,
     {
         socket.open(entry.endpoint().protocol());
         boost::system::error_code unsupported; // the kernel's client side is off: connect the ordinary way
-        socket.set_option(tfo::fast_open_connect{true}, unsupported); // TFO: the first write goes in the SYN
+        socket.set_option(tfo::fast_open_deferred_connect{true}, unsupported); // TFO: the first write goes in the SYN
         std::tie(ec) = co_await socket.async_connect(entry.endpoint(), asio::as_tuple(asio::use_awaitable));
         if (!ec)
             co_return;

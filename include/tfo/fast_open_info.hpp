@@ -36,6 +36,25 @@ enum class client_failure : std::uint8_t
 /// A short English description of a `client_failure`, such as "cookie unavailable".
 std::string_view to_string(client_failure f) noexcept;
 
+/// The TCP state of a socket as the kernel reports it (`tcpi_state`; the
+/// values of Linux's `TCP_ESTABLISHED` ... `TCP_NEW_SYN_RECV`).
+enum class tcp_state : std::uint8_t
+{
+    unknown = 0,      ///< Not reported (no kernel support).
+    established = 1,  ///< The handshake completed.
+    syn_sent = 2,     ///< A client's SYN is outstanding.
+    syn_recv = 3,     ///< A server answered a SYN and waits for the final ACK.
+    fin_wait1 = 4,
+    fin_wait2 = 5,
+    time_wait = 6,
+    close = 7,        ///< Closed, or never connected.
+    close_wait = 8,   ///< The peer closed its side.
+    last_ack = 9,
+    listen = 10,
+    closing = 11,
+    new_syn_recv = 12
+};
+
 /// What the kernel knows about TCP Fast Open on one connection, read with
 /// `TCP_INFO`.
 ///
@@ -56,8 +75,8 @@ struct fast_open_info
     /// Client side: why data did not ride in the SYN.
     client_failure failure = client_failure::unspecified;
 
-    /// The kernel's TCP state (`TCP_ESTABLISHED` is 1, `TCP_SYN_SENT` 2, ...).
-    std::uint8_t tcp_state = 0;
+    /// The connection's TCP state when it was read.
+    tcp_state state = tcp_state::unknown;
 };
 
 namespace detail {

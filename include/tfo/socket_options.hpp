@@ -115,9 +115,13 @@ using fast_open = detail::int_option<detail::tcp_fastopen_option>;
 /// - When the kernel holds a cookie for the server, `connect` completes at
 ///   once, before any packet is sent; errors such as "connection refused"
 ///   surface on the first write or read instead.
-/// - Nothing is sent until the client writes: a protocol where the server
-///   speaks first (SMTP, FTP, MySQL) waits forever. Use it only where the
-///   client speaks first.
+/// - A protocol where the server speaks first (SMTP, FTP, MySQL) passes a
+///   quick test and hangs in production. The first connection to a server,
+///   with no cookie yet, connects as usual; once a cookie is cached, `connect`
+///   sends nothing, the server waits for the client's first bytes and the
+///   client waits for the server's greeting, forever. Use the option only
+///   where the client speaks first, or use `tfo::fast_open_stream`, whose
+///   first read connects without data.
 /// - If no data fits in the SYN, the first non-blocking write may fail with
 ///   `EINPROGRESS` (`boost::asio::error::in_progress`), which plain Asio
 ///   treats as an error.
@@ -132,11 +136,15 @@ using fast_open = detail::int_option<detail::tcp_fastopen_option>;
 /// @code
 /// boost::asio::ip::tcp::socket socket(io);
 /// socket.open(boost::asio::ip::tcp::v4());
-/// socket.set_option(tfo::fast_open_connect{true});
+/// socket.set_option(tfo::fast_open_deferred_connect{true});
 /// socket.connect(endpoint);                       // sends nothing yet
 /// boost::asio::write(socket, request);            // the SYN carries the request
 /// @endcode
-using fast_open_connect = detail::bool_option<detail::tcp_fastopen_connect_option>;
+using fast_open_deferred_connect = detail::bool_option<detail::tcp_fastopen_connect_option>;
+
+/// The former name of `fast_open_deferred_connect`, one underscore away from
+/// the function `tfo::fastopen_connect`.
+using fast_open_connect [[deprecated("use tfo::fast_open_deferred_connect")]] = fast_open_deferred_connect;
 
 /// Sends or accepts data in the SYN without a cookie
 /// (`TCP_FASTOPEN_NO_COOKIE`, Linux 4.15).

@@ -210,10 +210,10 @@ BOOST_AUTO_TEST_CASE(option_round_trips)
         BOOST_TEST((ec == asio::error::invalid_argument));
 
         tcp::socket socket(io, protocol);
-        tfo::fast_open_connect connect_opt;
+        tfo::fast_open_deferred_connect connect_opt;
         socket.get_option(connect_opt);
         BOOST_TEST(!connect_opt.value());
-        socket.set_option(tfo::fast_open_connect{true});
+        socket.set_option(tfo::fast_open_deferred_connect{true});
         socket.get_option(connect_opt);
         BOOST_TEST(connect_opt.value());
         socket.set_option(tfo::fast_open_no_cookie{true});
@@ -263,7 +263,7 @@ BOOST_AUTO_TEST_CASE(fast_open_connect_refused_when_client_bit_off)
     asio::io_context io;
     tcp::socket socket(io, tcp::v4());
     boost::system::error_code ec;
-    socket.set_option(tfo::fast_open_connect{true}, ec);
+    socket.set_option(tfo::fast_open_deferred_connect{true}, ec);
     BOOST_TEST((ec == asio::error::operation_not_supported), ec.message());
 }
 
@@ -278,7 +278,7 @@ BOOST_AUTO_TEST_CASE(fast_open_connect_defers_the_syn_to_the_first_write)
     tfo::test::raw_connect_once(io, acceptor, request); // cache a cookie
 
     tcp::socket client(io, tcp::v4());
-    client.set_option(tfo::fast_open_connect{true});
+    client.set_option(tfo::fast_open_deferred_connect{true});
     const auto before = tfo::kernel_counters();
     client.connect(acceptor.local_endpoint()); // returns at once
 
@@ -286,7 +286,7 @@ BOOST_AUTO_TEST_CASE(fast_open_connect_defers_the_syn_to_the_first_write)
     tcp::socket nothing_yet(io);
     acceptor.accept(nothing_yet, ec);
     BOOST_TEST((ec == asio::error::would_block), "the server saw no SYN before the first write");
-    BOOST_TEST(tfo::get_fast_open_info(client).tcp_state == 2); // SYN_SENT, though nothing was sent
+    BOOST_TEST((tfo::get_fast_open_info(client).state == tfo::tcp_state::syn_sent)); // though nothing was sent
 
     asio::write(client, asio::buffer(request));
     acceptor.non_blocking(false);
@@ -307,7 +307,7 @@ BOOST_AUTO_TEST_CASE(fast_open_connect_stalls_a_server_speaks_first_protocol)
     tfo::test::raw_connect_once(io, acceptor, request);
 
     tcp::socket client(io, tcp::v4());
-    client.set_option(tfo::fast_open_connect{true});
+    client.set_option(tfo::fast_open_deferred_connect{true});
     client.connect(acceptor.local_endpoint());
 
     bool accepted = false, read_done = false;
@@ -336,7 +336,7 @@ BOOST_AUTO_TEST_CASE(fast_open_connect_first_write_may_fail_with_in_progress)
     tfo::test::raw_connect_once(io, acceptor, request);
 
     tcp::socket client(io, tcp::v4());
-    client.set_option(tfo::fast_open_connect{true});
+    client.set_option(tfo::fast_open_deferred_connect{true});
     client.connect(acceptor.local_endpoint()); // deferred: a cookie is cached
     BOOST_REQUIRE(private_netns::run("ip tcp_metrics flush all") == 0);
 

@@ -32,7 +32,7 @@ BOOST_AUTO_TEST_CASE(kernel_tcp_info_beside_tfo)
 {
     // The kernel header's own constants agree with ours.
     BOOST_TEST(TCP_FASTOPEN == tfo::fast_open{}.name(0));
-    BOOST_TEST(TCP_FASTOPEN_CONNECT == tfo::fast_open_connect{}.name(0));
+    BOOST_TEST(TCP_FASTOPEN_CONNECT == tfo::fast_open_deferred_connect{}.name(0));
     BOOST_TEST(TCP_FASTOPEN_KEY == tfo::fast_open_key{}.name(0));
     BOOST_TEST(TCP_FASTOPEN_NO_COOKIE == tfo::fast_open_no_cookie{}.name(0));
     BOOST_TEST(TCPI_OPT_SYN_DATA == tfo::detail::tcpi_opt_syn_data);

@@ -31,12 +31,12 @@ BOOST_AUTO_TEST_CASE(options_describe_the_kernel_names)
     const tcp p = tcp::v4();
     BOOST_TEST(tfo::fast_open{}.level(p) == IPPROTO_TCP);
     BOOST_TEST(tfo::fast_open{}.name(p) == 23);
-    BOOST_TEST(tfo::fast_open_connect{}.name(p) == 30);
+    BOOST_TEST(tfo::fast_open_deferred_connect{}.name(p) == 30);
     BOOST_TEST(tfo::fast_open_key{}.name(p) == 33);
     BOOST_TEST(tfo::fast_open_no_cookie{}.name(p) == 34);
     BOOST_TEST(tfo::fast_open{256}.value() == 256);
     BOOST_TEST(tfo::fast_open{256}.size(p) == sizeof(int));
-    BOOST_TEST(tfo::fast_open_connect{true}.value());
+    BOOST_TEST(tfo::fast_open_deferred_connect{true}.value());
     BOOST_TEST(!tfo::fast_open_no_cookie{false});
 }
 
@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(resize_rejects_a_wrong_size)
     tfo::fast_open q;
     BOOST_CHECK_NO_THROW(q.resize(p, sizeof(int)));
     BOOST_CHECK_THROW(q.resize(p, 1), std::length_error);
-    tfo::fast_open_connect c;
+    tfo::fast_open_deferred_connect c;
     BOOST_CHECK_THROW(c.resize(p, 8), std::length_error);
     tfo::fast_open_key k;
     BOOST_CHECK_NO_THROW(k.resize(p, 16));
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(options_on_a_closed_socket_fail_cleanly)
     asio::io_context io;
     tcp::socket socket(io);
     boost::system::error_code ec;
-    socket.set_option(tfo::fast_open_connect{true}, ec);
+    socket.set_option(tfo::fast_open_deferred_connect{true}, ec);
     BOOST_TEST((ec == asio::error::bad_descriptor));
     tfo::fast_open q;
     socket.get_option(q, ec);
@@ -129,6 +129,6 @@ BOOST_AUTO_TEST_CASE(options_on_a_udp_socket_fail_cleanly)
     boost::system::error_code ec;
     socket.set_option(tfo::fast_open{16}, ec);
     BOOST_TEST(static_cast<bool>(ec));
-    socket.set_option(tfo::fast_open_connect{true}, ec);
+    socket.set_option(tfo::fast_open_deferred_connect{true}, ec);
     BOOST_TEST(static_cast<bool>(ec));
 }

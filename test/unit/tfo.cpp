@@ -9,7 +9,7 @@
 BOOST_AUTO_TEST_CASE(umbrella_names_everything)
 {
     BOOST_TEST((std::is_class_v<tfo::fast_open>));
-    BOOST_TEST((std::is_class_v<tfo::fast_open_connect>));
+    BOOST_TEST((std::is_class_v<tfo::fast_open_deferred_connect>));
     BOOST_TEST((std::is_class_v<tfo::fast_open_no_cookie>));
     BOOST_TEST((std::is_class_v<tfo::fast_open_key>));
     BOOST_TEST((std::is_class_v<tfo::fast_open_info>));

@@ -325,7 +325,7 @@ std::vector<finding> diagnose(const facts& f)
             if (!s.client_enabled())
                 add(severity::warning, "client_off",
                     "Clients here never put data in the SYN (bit 0x1 is clear): tfo::async_fastopen_connect "
-                    "falls back to an ordinary connect, and tfo::fast_open_connect cannot be set. Add 1.");
+                    "falls back to an ordinary connect, and tfo::fast_open_deferred_connect cannot be set. Add 1.");
             if (!s.server_enabled())
                 add(severity::warning, "server_off",
                     "Servers here never accept data in the SYN, even with tfo::fast_open (bit 0x2 is clear). Add 2.");
