@@ -5,6 +5,8 @@
 #include <tfo/error.hpp>
 #include <tfo/key_schedule.hpp>
 
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/throw_exception.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -12,7 +14,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+
 #include <array>
+#include <cerrno>
 #include <fstream>
 #include <iterator>
 
@@ -34,29 +40,45 @@ void throw_if(const boost::system::error_code& ec, const char* what)
         boost::throw_exception(boost::system::system_error(ec, what));
 }
 
-} // namespace
-
-key_schedule::key_schedule(std::span<const unsigned char> secret, std::chrono::seconds period,
-                           boost::system::error_code& ec)
+boost::system::error_code check(std::span<const unsigned char> secret, std::chrono::seconds period) noexcept
 {
     if (secret.size() < minimum_secret_size)
-        ec = error::secret_too_short;
-    else if (period.count() <= 0)
-        ec = error::invalid_period;
-    else
-    {
-        ec.clear();
-        secret_.assign(secret.begin(), secret.end());
-        period_ = period;
-    }
+        return error::secret_too_short;
+    if (period.count() <= 0)
+        return error::invalid_period;
+    return {};
+}
+
+// The secret, once it and the period are known to be valid; throws otherwise,
+// before anything is copied.
+std::span<const unsigned char> checked(std::span<const unsigned char> secret, std::chrono::seconds period)
+{
+    throw_if(check(secret, period), "tfo::key_schedule");
+    return secret;
+}
+
+} // namespace
+
+key_schedule::key_schedule(validated, std::span<const unsigned char> secret, std::chrono::seconds period)
+    : secret_(secret.begin(), secret.end()), period_(period)
+{
 }
 
 key_schedule::key_schedule(std::span<const unsigned char> secret, std::chrono::seconds period)
+    : key_schedule(validated{}, checked(secret, period), period)
 {
-    boost::system::error_code ec;
-    *this = key_schedule(secret, period, ec);
-    throw_if(ec, "tfo::key_schedule");
 }
+
+std::optional<key_schedule> key_schedule::create(std::span<const unsigned char> secret, std::chrono::seconds period,
+                                                 boost::system::error_code& ec)
+{
+    ec = check(secret, period);
+    if (ec)
+        return std::nullopt;
+    return key_schedule(validated{}, secret, period);
+}
+
+key_schedule::key_schedule(const key_schedule& other) : secret_(other.secret_), period_(other.period_) {}
 
 key_schedule::~key_schedule()
 {
@@ -74,19 +96,8 @@ key_schedule& key_schedule::operator=(const key_schedule& other)
     return *this;
 }
 
-key_schedule& key_schedule::operator=(key_schedule&& other) noexcept
-{
-    if (this != &other)
-    {
-        wipe(secret_);
-        secret_ = std::move(other.secret_);
-        period_ = other.period_;
-    }
-    return *this;
-}
-
-key_schedule key_schedule::from_file(const std::string& path, std::chrono::seconds period,
-                                     boost::system::error_code& ec)
+std::optional<key_schedule> key_schedule::from_file(const std::string& path, std::chrono::seconds period,
+                                                    boost::system::error_code& ec)
 {
     std::ifstream in(path, std::ios::binary);
     std::vector<unsigned char> secret;
@@ -100,13 +111,11 @@ key_schedule key_schedule::from_file(const std::string& path, std::chrono::secon
     {
         read_failed = true; // libstdc++ throws for a read error such as EISDIR
     }
+    std::optional<key_schedule> schedule;
     if (read_failed || in.bad())
-    {
-        wipe(secret);
         ec = error::secret_unreadable;
-        return key_schedule();
-    }
-    key_schedule schedule(secret, period, ec);
+    else
+        schedule = create(secret, period, ec);
     wipe(secret);
     return schedule;
 }
@@ -114,15 +123,15 @@ key_schedule key_schedule::from_file(const std::string& path, std::chrono::secon
 key_schedule key_schedule::from_file(const std::string& path, std::chrono::seconds period)
 {
     boost::system::error_code ec;
-    key_schedule schedule = from_file(path, period, ec);
+    std::optional<key_schedule> schedule = from_file(path, period, ec);
     throw_if(ec, "tfo::key_schedule::from_file");
-    return schedule;
+    return *schedule;
 }
 
 std::uint64_t key_schedule::period_at(clock::time_point t) const noexcept
 {
     const auto since_epoch = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-    return since_epoch <= 0 || period_.count() <= 0 ? 0 : static_cast<std::uint64_t>(since_epoch / period_.count());
+    return since_epoch <= 0 ? 0 : static_cast<std::uint64_t>(since_epoch / period_.count());
 }
 
 key_schedule::clock::time_point key_schedule::next_rotation(clock::time_point t) const noexcept
@@ -132,9 +141,6 @@ key_schedule::clock::time_point key_schedule::next_rotation(clock::time_point t)
 
 fast_open_key key_schedule::key_of_period(std::uint64_t index) const
 {
-    // A schedule whose construction reported an error has no secret and no period.
-    if (period_.count() <= 0)
-        throw_if(error::invalid_period, "tfo::key_schedule");
     std::array<unsigned char, derivation_label.size() + 8> message{};
     std::copy(derivation_label.begin(), derivation_label.end(), message.begin());
     for (int i = 0; i < 8; ++i)
@@ -160,3 +166,36 @@ fast_open_key key_schedule::keys_at(clock::time_point t) const
 }
 
 } // namespace tfo
+
+namespace tfo::detail {
+
+socket_identity listener_identity(int descriptor, boost::system::error_code& ec) noexcept
+{
+    struct stat status{};
+    if (descriptor < 0 || ::fstat(descriptor, &status) != 0)
+    {
+        ec = boost::asio::error::bad_descriptor;
+        return {};
+    }
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    if (::getsockopt(descriptor, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening)
+    {
+        ec = boost::asio::error::invalid_argument;
+        return {};
+    }
+    ec.clear();
+    return {static_cast<std::uint64_t>(status.st_dev), static_cast<std::uint64_t>(status.st_ino)};
+}
+
+void install_keys(int descriptor, const fast_open_key& keys, boost::system::error_code& ec) noexcept
+{
+    const auto protocol = boost::asio::ip::tcp::v4(); // the level and name do not depend on the family
+    if (::setsockopt(descriptor, keys.level(protocol), keys.name(protocol), keys.data(protocol),
+                     static_cast<socklen_t>(keys.size(protocol))) != 0)
+        ec.assign(errno, boost::asio::error::get_system_category());
+    else
+        ec.clear();
+}
+
+} // namespace tfo::detail

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -56,16 +57,15 @@ public:
     /// or `tfo::error::invalid_period`.
     key_schedule(std::span<const unsigned char> secret, std::chrono::seconds period);
 
-    /// As above; errors in `ec`, leaving a schedule that cannot be used: its
-    /// keys throw `invalid_period`, and `async_rotate_keys` completes with it.
-    key_schedule(std::span<const unsigned char> secret, std::chrono::seconds period,
-                 boost::system::error_code& ec);
+    /// As the constructor; errors in `ec`, and then no schedule at all: every
+    /// `key_schedule` that exists holds a valid secret and period.
+    static std::optional<key_schedule> create(std::span<const unsigned char> secret, std::chrono::seconds period,
+                                              boost::system::error_code& ec);
 
+    // A move is a copy, so that no object is ever left without its secret.
     // Each copy is wiped when it is destroyed or assigned over.
-    key_schedule(const key_schedule&) = default;
-    key_schedule(key_schedule&&) noexcept = default;
+    key_schedule(const key_schedule& other);
     key_schedule& operator=(const key_schedule& other);
-    key_schedule& operator=(key_schedule&& other) noexcept;
     ~key_schedule();
 
     /// Reads the secret from a file: all its bytes, as they are.
@@ -73,9 +73,9 @@ public:
     /// `secret_too_short` or `invalid_period`.
     static key_schedule from_file(const std::string& path, std::chrono::seconds period);
 
-    /// As above; errors in `ec`.
-    static key_schedule from_file(const std::string& path, std::chrono::seconds period,
-                                  boost::system::error_code& ec);
+    /// As above; errors in `ec`, and then no schedule.
+    static std::optional<key_schedule> from_file(const std::string& path, std::chrono::seconds period,
+                                                 boost::system::error_code& ec);
 
     /// The rotation period.
     std::chrono::seconds period() const noexcept { return period_; }
@@ -94,10 +94,13 @@ public:
     clock::time_point next_rotation(clock::time_point t) const noexcept;
 
 private:
-    key_schedule() = default;
+    struct validated
+    {
+    };
+    key_schedule(validated, std::span<const unsigned char> secret, std::chrono::seconds period);
 
     std::vector<unsigned char> secret_;
-    std::chrono::seconds period_{0};
+    std::chrono::seconds period_;
 };
 
 /// Keeps a listener's Fast Open keys in step with a `key_schedule`: installs
@@ -105,21 +108,35 @@ private:
 /// timer of the acceptor's executor. Established connections are not affected
 /// by a rotation.
 ///
-/// The operation runs until cancelled, or until installing a key fails.
+/// The rotation is an operation on the acceptor, and ends with it like any
+/// other: closing or destroying the acceptor ends it promptly with
+/// `operation_aborted`, whatever the completion token (`asio::detached`
+/// included), and nothing touches the acceptor after that. It also ends on
+/// per-operation cancellation, or when installing a key fails.
 ///
-/// @param acceptor A TCP acceptor, open; it must outlive the operation.
+/// @param acceptor A TCP acceptor, open and listening. It need not outlive
+/// the operation, but must not be moved or `release()`d while it runs.
 /// @param schedule The schedule; copied.
 /// @param token The completion token. The completion signature is
 /// @code
 /// void(boost::system::error_code ec)
 /// @endcode
-/// `ec` is `operation_aborted` after cancellation, `tfo::error::invalid_period`
-/// for a schedule whose construction failed, or the error of the
-/// `set_option` call that failed.
+/// `ec` is `operation_aborted` when the acceptor was closed or destroyed, or
+/// after cancellation; `bad_descriptor` when the acceptor was not open;
+/// `invalid_argument` when it was not listening, or stopped listening
+/// (`shutdown`); otherwise the error of the `set_option` call that failed.
+/// The handler is never called inside the initiating function.
 ///
 /// @par Per-Operation Cancellation
-/// `terminal`. Closing the acceptor does not stop it until the next rotation,
-/// which then fails with `bad_descriptor`.
+/// `terminal` and `partial`: the rotation stops with `operation_aborted`
+/// and the listener keeps the keys it holds. `total` is not honoured, since
+/// keys already installed cannot be taken back.
+///
+/// @par Example
+/// @code
+/// tfo::async_rotate_keys(acceptor, schedule, boost::asio::detached);
+/// // ... acceptor.close() ends the rotation too.
+/// @endcode
 template <typename Executor,
           typename CompletionToken = boost::asio::default_completion_token_t<Executor>>
 auto async_rotate_keys(boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, Executor>& acceptor,

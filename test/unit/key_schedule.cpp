@@ -5,10 +5,18 @@
 
 #include <tfo/error.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <cstdio>
 #include <fstream>
+#include <future>
+#include <optional>
+#include <utility>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -88,22 +96,32 @@ BOOST_AUTO_TEST_CASE(keys_at_holds_current_and_previous)
 BOOST_AUTO_TEST_CASE(bad_secrets_and_periods)
 {
     boost::system::error_code ec;
-    tfo::key_schedule short_secret(secret_bytes(15), 60s, ec);
+    BOOST_TEST(!tfo::key_schedule::create(secret_bytes(15), 60s, ec).has_value());
     BOOST_TEST((ec == tfo::error::secret_too_short));
-    tfo::key_schedule zero_period(secret_bytes(), 0s, ec);
+    BOOST_TEST(!tfo::key_schedule::create(secret_bytes(), 0s, ec).has_value());
     BOOST_TEST((ec == tfo::error::invalid_period));
-    tfo::key_schedule negative_period(secret_bytes(), -5s, ec);
+    BOOST_TEST(!tfo::key_schedule::create(secret_bytes(), -5s, ec).has_value());
     BOOST_TEST((ec == tfo::error::invalid_period));
     BOOST_CHECK_THROW(tfo::key_schedule(secret_bytes(3), 60s), boost::system::system_error);
+    BOOST_CHECK_THROW(tfo::key_schedule(secret_bytes(), 0s), boost::system::system_error);
 
-    // A schedule that reported an error gives no keys, and cannot rotate.
-    BOOST_CHECK_THROW(short_secret.keys_at(clock_type::now()), boost::system::system_error);
-    asio::io_context io;
-    asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::v4());
-    tfo::async_rotate_keys(acceptor, short_secret, [](boost::system::error_code ec) {
-        BOOST_TEST((ec == tfo::error::invalid_period), ec.message());
-    });
-    BOOST_TEST(io.run() == 1u);
+    const auto good = tfo::key_schedule::create(secret_bytes(16), 60s, ec);
+    BOOST_TEST(!ec);
+    BOOST_REQUIRE(good.has_value());
+    BOOST_TEST(good->period() == 60s);
+}
+
+BOOST_AUTO_TEST_CASE(a_moved_from_schedule_keeps_its_secret)
+{
+    // A move copies: no schedule is ever left without a secret, so none can
+    // derive keys from an empty one.
+    tfo::key_schedule a(secret_bytes(), 3600s);
+    tfo::key_schedule b(std::move(a));
+    tfo::key_schedule c(secret_bytes(20), 60s);
+    c = std::move(b);
+    BOOST_TEST(hex(a.key_of_period(5).primary()) == "e87a42d34b02d62d95a54ae6035e240b"); // NOLINT(bugprone-use-after-move)
+    BOOST_TEST(hex(b.key_of_period(5).primary()) == "e87a42d34b02d62d95a54ae6035e240b"); // NOLINT(bugprone-use-after-move)
+    BOOST_TEST(hex(c.key_of_period(5).primary()) == "e87a42d34b02d62d95a54ae6035e240b");
 }
 
 BOOST_AUTO_TEST_CASE(assignment_keeps_the_right_secret)
@@ -131,27 +149,66 @@ BOOST_AUTO_TEST_CASE(secret_from_a_file)
     }
     auto schedule = tfo::key_schedule::from_file(path, 3600s);
     BOOST_TEST(hex(schedule.key_of_period(5).primary()) == "e87a42d34b02d62d95a54ae6035e240b");
+    boost::system::error_code ec;
+    BOOST_TEST(!tfo::key_schedule::from_file(path, 0s, ec).has_value());
+    BOOST_TEST((ec == tfo::error::invalid_period));
+    const auto same = tfo::key_schedule::from_file(path, 3600s, ec);
+    BOOST_TEST(!ec);
+    BOOST_REQUIRE(same.has_value());
+    BOOST_TEST(hex(same->key_of_period(5).primary()) == "e87a42d34b02d62d95a54ae6035e240b");
     std::remove(path.c_str());
 
-    boost::system::error_code ec;
-    tfo::key_schedule::from_file("/nonexistent/tfo/secret", 3600s, ec);
+    BOOST_TEST(!tfo::key_schedule::from_file("/nonexistent/tfo/secret", 3600s, ec).has_value());
     BOOST_TEST((ec == tfo::error::secret_unreadable));
-    tfo::key_schedule::from_file("/", 3600s, ec); // a directory
+    BOOST_TEST(!tfo::key_schedule::from_file("/", 3600s, ec).has_value()); // a directory
     BOOST_TEST((ec == tfo::error::secret_unreadable));
     BOOST_CHECK_THROW(tfo::key_schedule::from_file("/nonexistent/tfo/secret", 3600s), boost::system::system_error);
 }
 
-BOOST_AUTO_TEST_CASE(rotation_on_a_closed_acceptor_reports_the_error_later)
+namespace {
+
+// What a rotation on `acceptor` completes with, and whether it completed
+// inside the initiating call.
+std::pair<boost::system::error_code, bool> rotation_result(asio::io_context& io, asio::ip::tcp::acceptor& acceptor)
+{
+    std::optional<boost::system::error_code> result;
+    tfo::async_rotate_keys(acceptor, tfo::key_schedule(secret_bytes(), 60s),
+                           [&](boost::system::error_code ec) { result = ec; });
+    const bool inline_completion = result.has_value();
+    io.run_for(5s);
+    return {result.value_or(asio::error::timed_out), inline_completion};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(rotation_needs_an_open_listening_acceptor)
 {
     asio::io_context io;
-    asio::ip::tcp::acceptor acceptor(io);
-    tfo::key_schedule schedule(secret_bytes(), 60s);
-    bool called = false;
-    tfo::async_rotate_keys(acceptor, schedule, [&](boost::system::error_code ec) {
-        called = true;
-        BOOST_TEST((ec == asio::error::bad_descriptor), ec.message());
-    });
-    BOOST_TEST(!called);
-    io.run();
-    BOOST_TEST(called);
+    asio::ip::tcp::acceptor closed(io);
+    const auto [on_closed, inline_closed] = rotation_result(io, closed);
+    BOOST_TEST((on_closed == asio::error::bad_descriptor), on_closed.message());
+    BOOST_TEST(!inline_closed);
+
+    // Open but not listening (no network needed): the rotation would have
+    // nothing to follow, and accept() would fail the same way.
+    io.restart();
+    asio::ip::tcp::acceptor not_listening(io, asio::ip::tcp::v4());
+    const auto [on_open, inline_open] = rotation_result(io, not_listening);
+    BOOST_TEST((on_open == asio::error::invalid_argument), on_open.message());
+    BOOST_TEST(!inline_open);
+}
+
+// Compile-only: every completion style instantiates.
+[[maybe_unused]] void instantiate_everything(asio::ip::tcp::acceptor& acceptor, const tfo::key_schedule& schedule)
+{
+    tfo::async_rotate_keys(acceptor, schedule, asio::detached);
+    tfo::async_rotate_keys(acceptor, schedule, [](boost::system::error_code) {});
+    std::future<void> f = tfo::async_rotate_keys(acceptor, schedule, asio::use_future);
+    auto d = tfo::async_rotate_keys(acceptor, schedule, asio::deferred);
+    std::move(d)([](boost::system::error_code) {});
+    asio::cancellation_signal stop;
+    tfo::async_rotate_keys(acceptor, schedule, asio::bind_cancellation_slot(stop.slot(), asio::detached));
+    [[maybe_unused]] auto coro = [](asio::ip::tcp::acceptor& a, tfo::key_schedule s) -> asio::awaitable<void> {
+        co_await tfo::async_rotate_keys(a, s, asio::use_awaitable);
+    };
 }
