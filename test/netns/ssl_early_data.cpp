@@ -1,0 +1,233 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// TLS 1.3 early data over TCP Fast Open, our client against our server, in
+// private network namespaces: the session cache, the first flight in the
+// SYN, acceptance, refusal and resending, the limits, anti-replay. Proved by
+// the kernel (TCP_INFO, TcpExt counters), by OpenSSL on both sides
+// (SSL_get_early_data_status) and by the server's answer, which says
+// whether it processed the request as early data.
+//
+
+#include <tfo/ssl/early_data.hpp>
+#include <tfo/ssl/session_cache.hpp>
+
+#define BOOST_TEST_MODULE netns_ssl_early_data
+#include <boost/test/unit_test.hpp>
+
+#include "first_write_stream.hpp"
+#include "netns.hpp"
+#include "raw_client.hpp"
+#include "tls_identity.hpp"
+
+#include <tfo/fast_open_info.hpp>
+#include <tfo/system.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <exception>
+#include <string>
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using asio::ip::tcp;
+namespace ut = boost::unit_test;
+using tfo::test::private_netns;
+
+namespace {
+
+ssl::context server_context(const tfo::test::tls_identity& id, std::uint32_t max_early_data)
+{
+    ssl::context context(ssl::context::tls_server);
+    SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_3_VERSION);
+    context.use_certificate_chain(asio::buffer(id.certificate_pem));
+    context.use_private_key(asio::buffer(id.private_key_pem), ssl::context::pem);
+    tfo::ssl::enable_early_data(context, max_early_data);
+    return context;
+}
+
+ssl::context client_context(const tfo::test::tls_identity& id)
+{
+    ssl::context context(ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_3_VERSION);
+    context.add_certificate_authority(asio::buffer(id.certificate_pem));
+    context.set_verify_mode(ssl::verify_peer);
+    return context;
+}
+
+// What the server saw of one connection.
+struct served
+{
+    bool early = false;          // the request arrived as early data (our server's flag)
+    bool early_accepted = false; // SSL_get_early_data_status on the server
+    bool resumed = false;
+    bool syn_data = false;       // the accepted socket: data came in the SYN
+    std::string request;
+};
+
+// Answers one request line with "early=<0|1> <line>": at once, before the
+// handshake completes, when the line came as early data; after it otherwise.
+asio::awaitable<void> serve_one(tcp::acceptor& acceptor, ssl::context& context, served& out)
+{
+    tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
+    out.syn_data = tfo::get_fast_open_info(socket).syn_data_acked;
+    ssl::stream<tcp::socket> stream(std::move(socket), context);
+
+    std::array<char, 4096> buffer;
+    std::string got;
+    std::string answer;
+    for (;;)
+    {
+        const std::size_t n = co_await tfo::ssl::async_read_early_data(stream, asio::buffer(buffer), asio::use_awaitable);
+        if (n == 0)
+            break;
+        got.append(buffer.data(), n);
+        if (answer.empty() && got.find('\n') != std::string::npos)
+        {
+            out.early = true;
+            out.request = got.substr(0, got.find('\n'));
+            answer = "early=1 " + out.request + '\n';
+            co_await tfo::ssl::async_write_early_data(stream, asio::buffer(answer), asio::use_awaitable);
+        }
+    }
+    co_await stream.async_handshake(ssl::stream_base::server, asio::use_awaitable);
+    out.early_accepted = tfo::ssl::early_data_accepted(stream);
+    out.resumed = SSL_session_reused(stream.native_handle()) == 1;
+    if (answer.empty())
+    {
+        co_await asio::async_read_until(stream, asio::dynamic_buffer(got), '\n', asio::use_awaitable);
+        out.request = got.substr(0, got.find('\n'));
+        answer = "early=0 " + out.request + '\n';
+        co_await asio::async_write(stream, asio::buffer(answer), asio::use_awaitable);
+    }
+    co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+}
+
+// What the client saw of one connection.
+struct fetched
+{
+    tfo::ssl::early_data_outcome outcome;
+    std::string reply;
+    tfo::fast_open_info info;
+    bool early_accepted = false; // SSL_get_early_data_status on the client
+};
+
+asio::awaitable<void> fetch(tcp::endpoint server, ssl::context& context, tfo::ssl::session_cache& cache,
+                            std::string request, tfo::ssl::replay_safety safety, fetched& out)
+{
+    const auto executor = co_await asio::this_coro::executor;
+    ssl::stream<tfo::test::first_write_stream> stream(tfo::test::first_write_stream(executor, server), context);
+    SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+    stream.set_verify_callback(ssl::host_name_verification("localhost"));
+    cache.resume(stream, "localhost", server.port());
+
+    out.outcome = co_await tfo::ssl::async_handshake_and_write(stream, asio::buffer(request), safety,
+                                                               asio::use_awaitable);
+    out.early_accepted = tfo::ssl::early_data_accepted(stream);
+    co_await asio::async_read_until(stream, asio::dynamic_buffer(out.reply), '\n', asio::use_awaitable);
+    out.reply.resize(out.reply.find('\n'));
+    out.info = tfo::get_fast_open_info(stream.next_layer().socket());
+    // Waits for the server's close_notify; the tickets it sent come in meanwhile.
+    co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+}
+
+struct exchange
+{
+    served server;
+    fetched client;
+    tfo::fast_open_counters counted;
+};
+
+void rethrow(std::exception_ptr e)
+{
+    if (e)
+        std::rethrow_exception(e);
+}
+
+// One connection: server and client on one io_context, bounded in time.
+exchange run_exchange(asio::io_context& io, tcp::acceptor& acceptor, ssl::context& server_ctx, ssl::context& client_ctx,
+                      tfo::ssl::session_cache& cache, const std::string& request, tfo::ssl::replay_safety safety)
+{
+    exchange x;
+    const auto before = tfo::kernel_counters();
+    asio::co_spawn(io, serve_one(acceptor, server_ctx, x.server), rethrow);
+    asio::co_spawn(io, fetch(acceptor.local_endpoint(), client_ctx, cache, request, safety, x.client), rethrow);
+    io.restart();
+    io.run_for(std::chrono::seconds(20));
+    BOOST_REQUIRE(io.stopped());
+    x.counted = tfo::kernel_counters() - before;
+    return x;
+}
+
+using tfo::ssl::early_data_status;
+using tfo::ssl::not_attempted_reason;
+using tfo::ssl::replay_safety;
+
+struct fixture
+{
+    tfo::test::tls_identity id = tfo::test::make_tls_identity();
+    ssl::context server_ctx = server_context(id, 16384);
+    ssl::context client_ctx = client_context(id);
+    tfo::ssl::session_cache cache{client_ctx};
+};
+
+void check_one_round_trip(const tcp& protocol)
+{
+    private_netns ns(3);
+    fixture f;
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, protocol, 16);
+
+    // First connection: no ticket, no cookie. A full handshake; the server
+    // sends two tickets (OpenSSL's default), which the cache keeps.
+    auto first = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, "GET /first\n", replay_safety::safe);
+    BOOST_TEST((first.client.outcome.status == early_data_status::not_attempted));
+    BOOST_TEST((first.client.outcome.reason == not_attempted_reason::no_ticket));
+    BOOST_TEST(!first.client.outcome.resumed);
+    BOOST_TEST(first.client.reply == "early=0 GET /first");
+    BOOST_TEST(first.counted.cookie_reqd == 1u);
+    BOOST_TEST(f.cache.count("localhost", acceptor.local_endpoint().port()) == 2u);
+
+    // Second: the ticket allows early data; ClientHello and request in the SYN.
+    auto second = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, "GET /second\n", replay_safety::safe);
+    BOOST_TEST((second.client.outcome.status == early_data_status::accepted));
+    BOOST_TEST(second.client.outcome.resumed);
+    BOOST_TEST(second.client.outcome.first_flight_fits_syn());
+    BOOST_TEST(second.client.outcome.first_flight_size > 200u);
+    BOOST_TEST(second.client.early_accepted);
+    BOOST_TEST(second.server.early);
+    BOOST_TEST(second.server.early_accepted);
+    BOOST_TEST(second.server.resumed);
+    BOOST_TEST(second.server.request == "GET /second");
+    BOOST_TEST(second.client.reply == "early=1 GET /second");
+    // Kernel: the SYN carried the first flight, both sides say so.
+    BOOST_TEST(second.client.info.syn_data_acked);
+    BOOST_TEST(second.server.syn_data);
+    BOOST_TEST(second.counted.active == 1u);
+    BOOST_TEST(second.counted.passive == 1u);
+    BOOST_TEST(second.counted.active_fail == 0u);
+    BOOST_TEST_MESSAGE("first flight: " << second.client.outcome.first_flight_size << " bytes, " << tfo::ssl::to_string(second.client.outcome.reason));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(ssl_early_data, *ut::precondition(tfo::test::netns_available) * ut::timeout(60))
+
+BOOST_AUTO_TEST_CASE(request_in_the_syn_ipv4)
+{
+    check_one_round_trip(tcp::v4());
+}
+
+BOOST_AUTO_TEST_CASE(request_in_the_syn_ipv6)
+{
+    check_one_round_trip(tcp::v6());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

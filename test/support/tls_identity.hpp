@@ -1,0 +1,30 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// A throw-away TLS identity for the TLS tests: a self-signed P-256
+// certificate for "localhost" and 127.0.0.1, made in memory.
+//
+
+#ifndef TFO_TEST_SUPPORT_TLS_IDENTITY_HPP
+#define TFO_TEST_SUPPORT_TLS_IDENTITY_HPP
+
+#include <filesystem>
+#include <string>
+
+namespace tfo::test {
+
+struct tls_identity
+{
+    std::string certificate_pem; // also the trust anchor: it signs itself
+    std::string private_key_pem;
+
+    /// Writes cert.pem and key.pem into `directory` (for nginx and openssl).
+    void write_to(const std::filesystem::path& directory) const;
+};
+
+/// Makes a fresh identity; throws std::runtime_error if OpenSSL fails.
+tls_identity make_tls_identity();
+
+} // namespace tfo::test
+
+#endif
