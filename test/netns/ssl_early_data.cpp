@@ -33,6 +33,7 @@
 
 #include <array>
 #include <exception>
+#include <memory>
 #include <string>
 
 namespace asio = boost::asio;
@@ -216,6 +217,14 @@ void check_one_round_trip(const tcp& protocol)
     BOOST_TEST_MESSAGE("first flight: " << second.client.outcome.first_flight_size << " bytes, " << tfo::ssl::to_string(second.client.outcome.reason));
 }
 
+// Two tickets from a first connection to `acceptor`.
+void first_contact(asio::io_context& io, tcp::acceptor& acceptor, fixture& f)
+{
+    auto first = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, "GET /first\n", replay_safety::safe);
+    BOOST_REQUIRE(first.client.reply == "early=0 GET /first");
+    BOOST_REQUIRE(f.cache.count("localhost", acceptor.local_endpoint().port()) == 2u);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(ssl_early_data, *ut::precondition(tfo::test::netns_available) * ut::timeout(60))
@@ -228,6 +237,132 @@ BOOST_AUTO_TEST_CASE(request_in_the_syn_ipv4)
 BOOST_AUTO_TEST_CASE(request_in_the_syn_ipv6)
 {
     check_one_round_trip(tcp::v6());
+}
+
+// A request the caller did not mark safe never goes early, ticket or not.
+BOOST_AUTO_TEST_CASE(unsafe_request_waits_for_the_handshake)
+{
+    private_netns ns(3);
+    fixture f;
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    first_contact(io, acceptor, f);
+
+    auto x = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, "POST /order\n", replay_safety::not_safe);
+    BOOST_TEST((x.client.outcome.status == early_data_status::not_attempted));
+    BOOST_TEST((x.client.outcome.reason == not_attempted_reason::not_replay_safe));
+    BOOST_TEST(x.client.outcome.resumed);
+    BOOST_TEST(!x.server.early);
+    BOOST_TEST(!x.server.early_accepted);
+    BOOST_TEST(x.client.reply == "early=0 POST /order");
+    // The ClientHello alone still rode in the SYN.
+    BOOST_TEST(x.client.info.syn_data_acked);
+    BOOST_TEST(x.counted.active == 1u);
+}
+
+// A server that cannot read the ticket (new ticket keys, as after a restart)
+// refuses the early data: the request is sent again after the handshake and
+// processed once, not early.
+BOOST_AUTO_TEST_CASE(refused_early_data_is_resent)
+{
+    private_netns ns(3);
+    fixture f;
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    first_contact(io, acceptor, f);
+
+    ssl::context restarted = server_context(f.id, 16384);
+    auto x = run_exchange(io, acceptor, restarted, f.client_ctx, f.cache, "GET /again\n", replay_safety::safe);
+    BOOST_TEST((x.client.outcome.status == early_data_status::rejected_and_resent));
+    BOOST_TEST(!x.client.outcome.resumed);
+    BOOST_TEST(!x.client.early_accepted);
+    BOOST_TEST(!x.server.early);
+    BOOST_TEST(!x.server.early_accepted);
+    BOOST_TEST(x.server.request == "GET /again");
+    BOOST_TEST(x.client.reply == "early=0 GET /again");
+    BOOST_TEST(x.client.info.syn_data_acked); // the refused first flight still came in the SYN
+}
+
+// OpenSSL's anti-replay: the same ticket presented twice (a replayed first
+// flight would do the same) has its early data accepted the first time only.
+BOOST_AUTO_TEST_CASE(a_ticket_carries_early_data_once)
+{
+    private_netns ns(3);
+    fixture f;
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    const auto port = acceptor.local_endpoint().port();
+
+    // Take one ticket out and give a copy to each of two caches: two
+    // connections present the same ticket, as a replayed first flight would.
+    tfo::ssl::session_cache one(f.client_ctx);
+    tfo::ssl::session_cache other(f.client_ctx);
+    {
+        first_contact(io, acceptor, f);
+        std::unique_ptr<SSL, decltype(&SSL_free)> probe(SSL_new(f.client_ctx.native_handle()), SSL_free);
+        BOOST_REQUIRE(f.cache.resume(probe.get(), "localhost", port));
+        one.insert("localhost", port, SSL_get_session(probe.get()));
+        other.insert("localhost", port, SSL_get_session(probe.get()));
+    }
+    auto once = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, one, "GET /1\n", replay_safety::safe);
+    BOOST_TEST((once.client.outcome.status == early_data_status::accepted));
+    BOOST_TEST(once.client.reply == "early=1 GET /1");
+    auto twice = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, other, "GET /2\n", replay_safety::safe);
+    BOOST_TEST((twice.client.outcome.status == early_data_status::rejected_and_resent));
+    BOOST_TEST(!twice.server.early);
+    BOOST_TEST(twice.client.reply == "early=0 GET /2");
+}
+
+// The server's setting: tickets announce it, and a larger request is not
+// attempted; 0 turns early data off.
+BOOST_AUTO_TEST_CASE(maximum_early_data)
+{
+    private_netns ns(3);
+    fixture f;
+    f.server_ctx = server_context(f.id, 64);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    first_contact(io, acceptor, f);
+
+    const std::string big = "GET /" + std::string(100, 'x') + '\n';
+    auto x = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, big, replay_safety::safe);
+    BOOST_TEST((x.client.outcome.status == early_data_status::not_attempted));
+    BOOST_TEST((x.client.outcome.reason == not_attempted_reason::too_big));
+    BOOST_TEST(x.client.reply == "early=0 " + big.substr(0, big.size() - 1));
+
+    auto small = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, "GET /s\n", replay_safety::safe);
+    BOOST_TEST((small.client.outcome.status == early_data_status::accepted));
+
+    f.server_ctx = server_context(f.id, 0);
+    f.cache.clear();
+    first_contact(io, acceptor, f);
+    auto off = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, "GET /off\n", replay_safety::safe);
+    BOOST_TEST((off.client.outcome.reason == not_attempted_reason::not_allowed));
+    BOOST_TEST(off.client.reply == "early=0 GET /off");
+}
+
+// A first flight larger than a SYN on a 1500-byte path: the outcome says so;
+// the kernel sends what fits in the SYN, the rest after, and the request is
+// still processed as early data.
+BOOST_AUTO_TEST_CASE(first_flight_larger_than_a_syn)
+{
+    private_netns ns(3);
+    BOOST_REQUIRE(private_netns::run("ip link set lo mtu 1500") == 0);
+    fixture f;
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    first_contact(io, acceptor, f);
+
+    const std::string line = "GET /" + std::string(1500, 'y');
+    auto x = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, line + '\n', replay_safety::safe);
+    BOOST_TEST((x.client.outcome.status == early_data_status::accepted));
+    BOOST_TEST(!x.client.outcome.first_flight_fits_syn());
+    BOOST_TEST(x.client.outcome.first_flight_size > 1500u);
+    BOOST_TEST(x.client.outcome.syn_data_limit == 1420u);
+    BOOST_TEST(x.server.early);
+    BOOST_TEST(x.server.request == line);
+    BOOST_TEST(x.client.info.syn_data_acked); // the part that fitted
+    BOOST_TEST(x.counted.active == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
