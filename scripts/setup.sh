@@ -3,7 +3,8 @@
 # when it is missing, on Debian or Ubuntu. Run as root to install; otherwise
 # it lists the packages to install.
 
-tfo_packages=(g++ cmake make libboost1.81-dev libboost-test1.81-dev libssl-dev openssl nftables iproute2 util-linux)
+tfo_packages=(g++ cmake make libboost1.81-dev libboost-test1.81-dev libssl-dev openssl nftables iproute2 util-linux nginx-light)
+# nginx-light is a peer in the TLS early-data tests (test/netns/ssl_peers.cpp).
 # The fuzzers (scripts/fuzz.sh) add clang and libclang-rt-14-dev.
 
 tfo_missing_packages() {

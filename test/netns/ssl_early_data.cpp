@@ -19,6 +19,7 @@
 #include "netns.hpp"
 #include "raw_client.hpp"
 #include "tls_identity.hpp"
+#include "tls_line_server.hpp"
 
 #include <tfo/fast_open_info.hpp>
 #include <tfo/system.hpp>
@@ -46,69 +47,12 @@ namespace {
 
 ssl::context server_context(const tfo::test::tls_identity& id, std::uint32_t max_early_data)
 {
-    ssl::context context(ssl::context::tls_server);
-    SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_3_VERSION);
-    context.use_certificate_chain(asio::buffer(id.certificate_pem));
-    context.use_private_key(asio::buffer(id.private_key_pem), ssl::context::pem);
-    tfo::ssl::enable_early_data(context, max_early_data);
-    return context;
+    return tfo::test::make_server_context(id, max_early_data);
 }
 
 ssl::context client_context(const tfo::test::tls_identity& id)
 {
-    ssl::context context(ssl::context::tls_client);
-    SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_3_VERSION);
-    context.add_certificate_authority(asio::buffer(id.certificate_pem));
-    context.set_verify_mode(ssl::verify_peer);
-    return context;
-}
-
-// What the server saw of one connection.
-struct served
-{
-    bool early = false;          // the request arrived as early data (our server's flag)
-    bool early_accepted = false; // SSL_get_early_data_status on the server
-    bool resumed = false;
-    bool syn_data = false;       // the accepted socket: data came in the SYN
-    std::string request;
-};
-
-// Answers one request line with "early=<0|1> <line>": at once, before the
-// handshake completes, when the line came as early data; after it otherwise.
-asio::awaitable<void> serve_one(tcp::acceptor& acceptor, ssl::context& context, served& out)
-{
-    tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
-    out.syn_data = tfo::get_fast_open_info(socket).syn_data_acked;
-    ssl::stream<tcp::socket> stream(std::move(socket), context);
-
-    std::array<char, 4096> buffer;
-    std::string got;
-    std::string answer;
-    for (;;)
-    {
-        const std::size_t n = co_await tfo::ssl::async_read_early_data(stream, asio::buffer(buffer), asio::use_awaitable);
-        if (n == 0)
-            break;
-        got.append(buffer.data(), n);
-        if (answer.empty() && got.find('\n') != std::string::npos)
-        {
-            out.early = true;
-            out.request = got.substr(0, got.find('\n'));
-            answer = "early=1 " + out.request + '\n';
-            co_await tfo::ssl::async_write_early_data(stream, asio::buffer(answer), asio::use_awaitable);
-        }
-    }
-    co_await stream.async_handshake(ssl::stream_base::server, asio::use_awaitable);
-    out.early_accepted = tfo::ssl::early_data_accepted(stream);
-    out.resumed = SSL_session_reused(stream.native_handle()) == 1;
-    if (answer.empty())
-    {
-        co_await asio::async_read_until(stream, asio::dynamic_buffer(got), '\n', asio::use_awaitable);
-        out.request = got.substr(0, got.find('\n'));
-        answer = "early=0 " + out.request + '\n';
-        co_await asio::async_write(stream, asio::buffer(answer), asio::use_awaitable);
-    }
-    co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    return tfo::test::make_client_context(id);
 }
 
 // What the client saw of one connection.
@@ -141,7 +85,7 @@ asio::awaitable<void> fetch(tcp::endpoint server, ssl::context& context, tfo::ss
 
 struct exchange
 {
-    served server;
+    tfo::test::served server;
     fetched client;
     tfo::fast_open_counters counted;
 };
@@ -158,7 +102,7 @@ exchange run_exchange(asio::io_context& io, tcp::acceptor& acceptor, ssl::contex
 {
     exchange x;
     const auto before = tfo::kernel_counters();
-    asio::co_spawn(io, serve_one(acceptor, server_ctx, x.server), rethrow);
+    asio::co_spawn(io, tfo::test::serve_one_line(acceptor, server_ctx, x.server), rethrow);
     asio::co_spawn(io, fetch(acceptor.local_endpoint(), client_ctx, cache, request, safety, x.client), rethrow);
     io.restart();
     io.run_for(std::chrono::seconds(20));

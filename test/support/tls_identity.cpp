@@ -4,6 +4,8 @@
 
 #include "tls_identity.hpp"
 
+#include <tfo/ssl/early_data.hpp>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -69,6 +71,27 @@ tls_identity make_tls_identity()
     id.private_key_pem = to_pem(
         [&](BIO* b) { return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
     return id;
+}
+
+boost::asio::ssl::context make_server_context(const tls_identity& id, std::uint32_t max_early_data)
+{
+    namespace ssl = boost::asio::ssl;
+    ssl::context context(ssl::context::tls_server);
+    SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_3_VERSION);
+    context.use_certificate_chain(boost::asio::buffer(id.certificate_pem));
+    context.use_private_key(boost::asio::buffer(id.private_key_pem), ssl::context::pem);
+    tfo::ssl::enable_early_data(context, max_early_data);
+    return context;
+}
+
+boost::asio::ssl::context make_client_context(const tls_identity& id)
+{
+    namespace ssl = boost::asio::ssl;
+    ssl::context context(ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_3_VERSION);
+    context.add_certificate_authority(boost::asio::buffer(id.certificate_pem));
+    context.set_verify_mode(ssl::verify_peer);
+    return context;
 }
 
 void tls_identity::write_to(const std::filesystem::path& directory) const

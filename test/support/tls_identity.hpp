@@ -8,6 +8,9 @@
 #ifndef TFO_TEST_SUPPORT_TLS_IDENTITY_HPP
 #define TFO_TEST_SUPPORT_TLS_IDENTITY_HPP
 
+#include <boost/asio/ssl/context.hpp>
+
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -24,6 +27,13 @@ struct tls_identity
 
 /// Makes a fresh identity; throws std::runtime_error if OpenSSL fails.
 tls_identity make_tls_identity();
+
+/// A TLS 1.3 server context with `id`, accepting up to `max_early_data`
+/// bytes of early data (0: none).
+boost::asio::ssl::context make_server_context(const tls_identity& id, std::uint32_t max_early_data);
+
+/// A TLS 1.3 client context that trusts `id` and verifies the peer.
+boost::asio::ssl::context make_client_context(const tls_identity& id);
 
 } // namespace tfo::test
 
