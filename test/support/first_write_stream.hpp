@@ -6,6 +6,12 @@
 // first flight rides in the SYN. Stands in for the library's fast-open
 // stream in the TLS tests until that lands.
 //
+// It can also hold its second write back for a while: the client's Finished
+// then reaches the server late, as it does over a real path (half a round
+// trip after the server's flight left), instead of microseconds later on
+// loopback. nginx reports `$ssl_early_data` as 1 only for a request it
+// processes before the handshake completes.
+//
 
 #ifndef TFO_TEST_SUPPORT_FIRST_WRITE_STREAM_HPP
 #define TFO_TEST_SUPPORT_FIRST_WRITE_STREAM_HPP
@@ -14,6 +20,10 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
 
 #include <utility>
 
@@ -25,8 +35,9 @@ public:
     using executor_type = boost::asio::ip::tcp::socket::executor_type;
     using lowest_layer_type = boost::asio::ip::tcp::socket::lowest_layer_type;
 
-    first_write_stream(const executor_type& executor, const boost::asio::ip::tcp::endpoint& endpoint)
-        : socket_(executor), endpoint_(endpoint)
+    first_write_stream(const executor_type& executor, const boost::asio::ip::tcp::endpoint& endpoint,
+                       std::chrono::milliseconds hold_second_write = {})
+        : socket_(executor), endpoint_(endpoint), hold_(hold_second_write)
     {
     }
 
@@ -46,10 +57,17 @@ public:
     {
         return boost::asio::async_initiate<WriteToken, void(boost::system::error_code, std::size_t)>(
             [this](auto handler, const ConstBufferSequence& b) {
-                if (connected_)
-                    return socket_.async_write_some(b, std::move(handler));
-                connected_ = true;
-                tfo::async_fastopen_connect(socket_, endpoint_, b, std::move(handler));
+                ++writes_;
+                if (writes_ == 1)
+                    return tfo::async_fastopen_connect(socket_, endpoint_, b, std::move(handler));
+                if (writes_ == 2 && hold_.count() > 0)
+                {
+                    auto timer = std::make_shared<boost::asio::steady_timer>(socket_.get_executor(), hold_);
+                    return timer->async_wait([this, timer, b, h = std::move(handler)](boost::system::error_code) mutable {
+                        socket_.async_write_some(b, std::move(h));
+                    });
+                }
+                socket_.async_write_some(b, std::move(handler));
             },
             token, buffers);
     }
@@ -57,7 +75,8 @@ public:
 private:
     boost::asio::ip::tcp::socket socket_;
     boost::asio::ip::tcp::endpoint endpoint_;
-    bool connected_ = false;
+    std::chrono::milliseconds hold_;
+    int writes_ = 0;
 };
 
 } // namespace tfo::test
