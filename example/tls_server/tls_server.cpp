@@ -1,6 +1,6 @@
 //
 // tls_server: a TLS 1.3 server (asio::ssl) whose clients' ClientHello can
-// arrive in the SYN.
+// arrive in the SYN, and with it their request, as early data.
 //
 // TLS over TCP Fast Open needs nothing from the TLS layer: the one TFO line,
 // marked below, sets `tfo::fast_open` on the acceptor, and a client that
@@ -8,12 +8,24 @@
 // reads it as soon as it accepts and answers at once, so the TLS handshake
 // ends a round trip sooner.
 //
-// Usage: tls_server <port> <certificate.pem> <private-key.pem>
-//                   [--max-connections N] [--no-fast-open]
+// TLS 1.3 early data (tfo/ssl/early_data.hpp, lines marked EARLY) saves one
+// more: a client resuming a session sends its request with the ClientHello,
+// in the SYN, and the server answers before the handshake completes. Early
+// data can be replayed by an attacker, so only requests that are safe to
+// repeat are answered early. Here a line starting with "GET " is safe; any
+// other line that arrives early is answered "425 too early" (as HTTP's
+// status 425, RFC 8470) and the client must send it again once the
+// handshake is done.
 //
-// It listens on 127.0.0.1. For each connection: TLS handshake, read one line,
-// answer "echo: <line>", close the TLS session. With --max-connections it
-// exits after serving N connections. A throw-away certificate for a test
+// Usage: tls_server <port> <certificate.pem> <private-key.pem>
+//                   [--max-connections N] [--no-fast-open] [--no-early-data]
+//
+// It listens on 127.0.0.1. For each connection: read the early line if any,
+// TLS handshake, read one line unless an early one was answered, answer
+// "echo: <line>", close the TLS session. Each connection reports whether its
+// ClientHello came in the SYN and whether its line came early. With
+// --max-connections it exits after serving N connections. A throw-away
+// certificate for a test
 // (run_in_netns.sh makes one the same way):
 //   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes
 //           -days 1 -subj /CN=localhost -keyout key.pem -out cert.pem
@@ -22,10 +34,12 @@
 
 #include <tfo/fast_open_info.hpp>
 #include <tfo/socket_options.hpp>
+#include <tfo/ssl/early_data.hpp>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <exception>
@@ -40,6 +54,12 @@ using asio::ip::tcp;
 
 namespace {
 
+// Safe to repeat: answering it twice does no harm.
+bool replay_safe(std::string_view line)
+{
+    return line.starts_with("GET ");
+}
+
 asio::awaitable<void> serve(ssl::stream<tcp::socket> stream)
 {
     boost::system::error_code ec;
@@ -47,15 +67,47 @@ asio::awaitable<void> serve(ssl::stream<tcp::socket> stream)
     // Read before the handshake: did the ClientHello come with the SYN?
     const bool in_syn = tfo::get_fast_open_info(stream.lowest_layer(), ec).syn_data_acked;
 
-    co_await stream.async_handshake(ssl::stream_base::server, asio::use_awaitable);
+    // EARLY: read what came with the ClientHello, before the handshake completes.
+    std::string early;
     std::string line;
-    co_await asio::async_read_until(stream, asio::dynamic_buffer(line, 4096), '\n', asio::use_awaitable);
-    line.resize(line.find('\n'));
-    std::cout << "connection from " << peer << ": ClientHello in SYN: " << (in_syn ? "yes" : "no") << ", got \""
-              << line << '"' << std::endl;
+    std::string verdict = "no early data";
+    std::array<char, 4096> buffer;
+    for (;;)
+    {
+        const std::size_t n =
+            co_await tfo::ssl::async_read_early_data(stream, asio::buffer(buffer), asio::use_awaitable);
+        if (n == 0)
+            break; // no (more) early data
+        early.append(buffer.data(), n);
+        const auto end = early.find('\n');
+        if (line.empty() && verdict == "no early data" && end != std::string::npos)
+        {
+            const std::string first = early.substr(0, end);
+            // EARLY: answer now, with the handshake flight, when it is safe to; else 425.
+            const std::string reply = replay_safe(first) ? "echo: " + first + '\n' : "425 too early\n";
+            co_await tfo::ssl::async_write_early_data(stream, asio::buffer(reply), asio::use_awaitable);
+            if (replay_safe(first))
+            {
+                line = first;
+                verdict = "answered early";
+            }
+            else
+                verdict = "refused early (425)";
+        }
+    }
 
-    const std::string reply = "echo: " + line + '\n';
-    co_await asio::async_write(stream, asio::buffer(reply), asio::use_awaitable);
+    co_await stream.async_handshake(ssl::stream_base::server, asio::use_awaitable);
+    if (line.empty())
+    {
+        // After the handshake: the request, or the client's retry after a 425.
+        std::string data;
+        co_await asio::async_read_until(stream, asio::dynamic_buffer(data, 4096), '\n', asio::use_awaitable);
+        line = data.substr(0, data.find('\n'));
+        const std::string reply = "echo: " + line + '\n';
+        co_await asio::async_write(stream, asio::buffer(reply), asio::use_awaitable);
+    }
+    std::cout << "connection from " << peer << ": ClientHello in SYN: " << (in_syn ? "yes" : "no") << ", got \""
+              << line << "\", early data: " << verdict << std::endl;
 
     // Sends close_notify and waits for the client's. A client that closes the
     // TCP connection without one is common and harmless here: the reply is out.
@@ -102,7 +154,7 @@ int main(int argc, char* argv[])
     if (argc < 4)
     {
         std::cerr << "usage: tls_server <port> <certificate.pem> <private-key.pem> [--max-connections N] "
-                     "[--no-fast-open]\n";
+                     "[--no-fast-open] [--no-early-data]\n";
         return 2;
     }
     try
@@ -110,6 +162,7 @@ int main(int argc, char* argv[])
         const auto port = static_cast<unsigned short>(to_number(argv[1], 65535));
         long max_connections = 0;
         bool fast_open = true;
+        bool early_data = true;
         for (int i = 4; i < argc; ++i)
         {
             const std::string_view arg = argv[i];
@@ -117,6 +170,8 @@ int main(int argc, char* argv[])
                 max_connections = to_number(argv[++i], 1'000'000);
             else if (arg == "--no-fast-open")
                 fast_open = false;
+            else if (arg == "--no-early-data")
+                early_data = false;
             else
                 throw std::invalid_argument("unknown argument: " + std::string(arg));
         }
@@ -126,6 +181,8 @@ int main(int argc, char* argv[])
         SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_3_VERSION);
         context.use_certificate_chain_file(argv[2]);
         context.use_private_key_file(argv[3], ssl::context::pem);
+        // EARLY: tickets allow up to 16 KiB of early data; OpenSSL accepts each ticket's once.
+        tfo::ssl::enable_early_data(context, early_data ? 16384 : 0);
 
         asio::io_context io;
         tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), port));
