@@ -5,6 +5,8 @@
 #ifndef TFO_FAST_OPEN_INFO_HPP
 #define TFO_FAST_OPEN_INFO_HPP
 
+#include <tfo/detail/platform.hpp>
+
 #include <boost/system/error_code.hpp>
 
 #include <concepts>
@@ -87,7 +89,7 @@ namespace detail {
 template <typename Socket>
 concept native_socket = requires(Socket& s) {
     { s.is_open() } -> std::convertible_to<bool>;
-    { s.native_handle() } -> std::convertible_to<int>;
+    { s.native_handle() } -> std::convertible_to<platform::native_socket>;
 };
 
 } // namespace detail
@@ -113,11 +115,6 @@ fast_open_info get_fast_open_info(Socket& socket);
 /// Reads the TCP Fast Open state of a connected socket; errors as above, in `ec`.
 template <detail::native_socket Socket>
 fast_open_info get_fast_open_info(Socket& socket, boost::system::error_code& ec);
-
-namespace detail {
-// Non-template core, in src/: reads TCP_INFO from a native descriptor.
-fast_open_info read_fast_open_info(int native_handle, boost::system::error_code& ec);
-} // namespace detail
 
 } // namespace tfo
 

@@ -5,37 +5,30 @@
 #ifndef TFO_SOCKET_OPTIONS_HPP
 #define TFO_SOCKET_OPTIONS_HPP
 
-#include <tfo/detail/linux_tcp.hpp>
+#include <tfo/detail/platform.hpp>
 
 #include <boost/system/error_code.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <netinet/in.h>
 #include <span>
 
 namespace tfo {
 
 namespace detail {
 
-// The level every option here lives at. Off Linux it is an invalid level so
-// that setting an option fails with an error instead of meaning something else.
-template <typename Protocol>
-constexpr int fast_open_level(const Protocol&) noexcept
-{
-    return platform_has_fast_open ? IPPROTO_TCP : -1;
-}
-
-// What every option here shares: an `int` at level IPPROTO_TCP, as the kernel
-// takes and returns it. Meets Asio's SettableSocketOption and
-// GettableSocketOption requirements.
-template <int Name>
+// What every option here shares: an `int` at the level and name the platform
+// gives it (detail/platform.hpp), as the kernel takes and returns it. Where
+// the platform lacks the option its level is invalid, so that setting it
+// fails with an error instead of meaning something else. Meets Asio's
+// SettableSocketOption and GettableSocketOption requirements.
+template <platform::tcp_option Option>
 class tcp_int_option_base
 {
 public:
-    template <typename Protocol> constexpr int level(const Protocol& p) const noexcept { return fast_open_level(p); }
-    template <typename Protocol> constexpr int name(const Protocol&) const noexcept { return Name; }
+    template <typename Protocol> int level(const Protocol&) const noexcept { return platform::option_of(Option).level; }
+    template <typename Protocol> int name(const Protocol&) const noexcept { return platform::option_of(Option).name; }
     template <typename Protocol> int* data(const Protocol&) noexcept { return &value_; }
     template <typename Protocol> const int* data(const Protocol&) const noexcept { return &value_; }
     template <typename Protocol> constexpr std::size_t size(const Protocol&) const noexcept { return sizeof(value_); }
@@ -49,23 +42,23 @@ protected:
 };
 
 // An integer option.
-template <int Name>
-class int_option : public tcp_int_option_base<Name>
+template <platform::tcp_option Option>
+class int_option : public tcp_int_option_base<Option>
 {
 public:
     constexpr int_option() noexcept = default;
-    constexpr explicit int_option(int v) noexcept : tcp_int_option_base<Name>(v) {}
+    constexpr explicit int_option(int v) noexcept : tcp_int_option_base<Option>(v) {}
 
     constexpr int value() const noexcept { return this->value_; }
 };
 
 // A boolean option.
-template <int Name>
-class bool_option : public tcp_int_option_base<Name>
+template <platform::tcp_option Option>
+class bool_option : public tcp_int_option_base<Option>
 {
 public:
     constexpr bool_option() noexcept = default;
-    constexpr explicit bool_option(bool v) noexcept : tcp_int_option_base<Name>(v ? 1 : 0) {}
+    constexpr explicit bool_option(bool v) noexcept : tcp_int_option_base<Option>(v ? 1 : 0) {}
 
     constexpr bool value() const noexcept { return this->value_ != 0; }
     constexpr explicit operator bool() const noexcept { return value(); }
@@ -99,7 +92,7 @@ public:
 /// acceptor.get_option(option);
 /// int queue_length = option.value();
 /// @endcode
-using fast_open = detail::int_option<detail::tcp_fastopen_option>;
+using fast_open = detail::int_option<detail::platform::tcp_option::fast_open>;
 
 /// Makes `connect()` defer the SYN until the first write, which then rides
 /// in the SYN (`TCP_FASTOPEN_CONNECT`, Linux 4.11).
@@ -140,7 +133,7 @@ using fast_open = detail::int_option<detail::tcp_fastopen_option>;
 /// socket.connect(endpoint);                       // sends nothing yet
 /// boost::asio::write(socket, request);            // the SYN carries the request
 /// @endcode
-using fast_open_deferred_connect = detail::bool_option<detail::tcp_fastopen_connect_option>;
+using fast_open_deferred_connect = detail::bool_option<detail::platform::tcp_option::fast_open_deferred_connect>;
 
 /// The former name of `fast_open_deferred_connect`, one underscore away from
 /// the function `tfo::fastopen_connect`.
@@ -158,7 +151,7 @@ using fast_open_connect [[deprecated("use tfo::fast_open_deferred_connect")]] = 
 /// @code
 /// acceptor.set_option(tfo::fast_open_no_cookie{true});
 /// @endcode
-using fast_open_no_cookie = detail::bool_option<detail::tcp_fastopen_no_cookie_option>;
+using fast_open_no_cookie = detail::bool_option<detail::platform::tcp_option::fast_open_no_cookie>;
 
 /// The key a listener uses to make and check Fast Open cookies
 /// (`TCP_FASTOPEN_KEY`, Linux 4.20; a backup key needs Linux 5.3).
@@ -229,8 +222,8 @@ public:
         return a.size_ == b.size_ && std::equal(a.bytes_.begin(), a.bytes_.begin() + a.size_, b.bytes_.begin());
     }
 
-    template <typename Protocol> int level(const Protocol& p) const noexcept { return detail::fast_open_level(p); }
-    template <typename Protocol> int name(const Protocol&) const noexcept { return detail::tcp_fastopen_key_option; }
+    template <typename Protocol> int level(const Protocol&) const noexcept { return option().level; }
+    template <typename Protocol> int name(const Protocol&) const noexcept { return option().name; }
     // Asio sets through a const option and gets through a non-const one: a
     // set sends the key's own size, a get offers room for both keys.
     template <typename Protocol> void* data(const Protocol&) noexcept { return bytes_.data(); }
@@ -240,6 +233,11 @@ public:
     template <typename Protocol> void resize(const Protocol&, std::size_t s);
 
 private:
+    static detail::platform::option_id option() noexcept
+    {
+        return detail::platform::option_of(detail::platform::tcp_option::fast_open_key);
+    }
+
     std::array<unsigned char, 2 * key_size> bytes_{};
     std::size_t size_ = 0;
 };

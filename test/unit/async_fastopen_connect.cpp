@@ -20,7 +20,6 @@
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-using tfo::detail::first_send_outcome;
 
 // ---------------------------------------------------------------------------
 // Compile-only: every overload with every completion style instantiates.
@@ -78,88 +77,8 @@ using tfo::detail::first_send_outcome;
 }
 
 // ---------------------------------------------------------------------------
-// Runtime, without a network: the decisions and the buffer walk.
-
-BOOST_AUTO_TEST_CASE(first_send_data_in_syn)
-{
-    auto r = tfo::detail::classify_first_send(1200, 0);
-    BOOST_TEST((r.outcome == first_send_outcome::syn_sent));
-    BOOST_TEST(r.bytes == 1200u);
-    BOOST_TEST(!r.ec);
-}
-
-BOOST_AUTO_TEST_CASE(first_send_cookie_request)
-{
-    auto r = tfo::detail::classify_first_send(-1, EINPROGRESS);
-    BOOST_TEST((r.outcome == first_send_outcome::syn_sent));
-    BOOST_TEST(r.bytes == 0u);
-}
-
-BOOST_AUTO_TEST_CASE(first_send_client_tfo_off_falls_back)
-{
-    auto r = tfo::detail::classify_first_send(-1, EOPNOTSUPP);
-    BOOST_TEST((r.outcome == first_send_outcome::fall_back));
-    BOOST_TEST(!r.ec);
-}
-
-BOOST_AUTO_TEST_CASE(first_send_immediate_errors)
-{
-    for (int e : {ECONNREFUSED, ENETUNREACH, EALREADY, EISCONN, EAGAIN, EADDRNOTAVAIL})
-    {
-        auto r = tfo::detail::classify_first_send(-1, e);
-        BOOST_TEST((r.outcome == first_send_outcome::failed));
-        BOOST_TEST(r.ec.value() == e);
-        BOOST_TEST((r.ec.category() == boost::system::system_category()));
-    }
-}
-
-BOOST_AUTO_TEST_CASE(cursor_walks_a_gather_sequence)
-{
-    const std::string a = "hello", b = "", c = "world!";
-    std::array<asio::const_buffer, 3> seq{asio::buffer(a), asio::buffer(b), asio::buffer(c)};
-    tfo::detail::buffer_cursor<decltype(seq)> cursor(seq);
-    BOOST_TEST(cursor.total() == 11u);
-    auto p = cursor.prepare();
-    BOOST_TEST(p.count() == 2u); // the empty buffer is skipped
-    cursor.consume(3);
-    p = cursor.prepare();
-    BOOST_TEST(asio::buffer_size(p) == 8u);
-    BOOST_TEST(std::string(static_cast<const char*>(p.begin()->data()), p.begin()->size()) == "lo");
-    cursor.consume(2);
-    p = cursor.prepare();
-    BOOST_TEST(p.count() == 1u);
-    BOOST_TEST(std::string(static_cast<const char*>(p.begin()->data()), p.begin()->size()) == "world!");
-    cursor.consume(100);
-    BOOST_TEST(cursor.done());
-    BOOST_TEST(cursor.consumed() == 11u);
-    BOOST_TEST(cursor.prepare().count() == 0u);
-    cursor.rewind();
-    BOOST_TEST(cursor.consumed() == 0u);
-    BOOST_TEST(asio::buffer_size(cursor.prepare()) == 11u);
-}
-
-BOOST_AUTO_TEST_CASE(cursor_prepares_at_most_64_buffers)
-{
-    std::vector<std::string> parts(100, "x");
-    std::vector<asio::const_buffer> seq;
-    for (auto& s : parts)
-        seq.push_back(asio::buffer(s));
-    tfo::detail::buffer_cursor<std::vector<asio::const_buffer>> cursor(seq);
-    BOOST_TEST(cursor.prepare().count() == 64u);
-    cursor.consume(64);
-    BOOST_TEST(cursor.prepare().count() == 36u);
-}
-
-BOOST_AUTO_TEST_CASE(cursor_survives_moves)
-{
-    // A single const_buffer lives inside the cursor: positions must be indices.
-    const std::string text = "abcdef";
-    tfo::detail::buffer_cursor<asio::const_buffer> c1(asio::buffer(text));
-    c1.consume(2);
-    auto c2 = std::move(c1);
-    auto p = c2.prepare();
-    BOOST_TEST(std::string(static_cast<const char*>(p.begin()->data()), p.begin()->size()) == "cdef");
-}
+// Runtime, without a network. The decisions are tested in
+// test/unit/detail/connect_algorithm.cpp, the buffer walk in buffer_cursor.cpp.
 
 // Errors found before anything is sent still complete through the executor,
 // never inside the initiating call.

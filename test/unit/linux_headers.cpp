@@ -4,6 +4,7 @@
 // use them. (The connect operation needs Asio's sockets, and so <netinet/tcp.h>.)
 #include <linux/tcp.h>
 
+#include <tfo/detail/linux_tcp.hpp>
 #include <tfo/error.hpp>
 #include <tfo/fast_open_info.hpp>
 #include <tfo/socket_options.hpp>

@@ -11,7 +11,6 @@
 #include <array>
 #include <cstddef>
 #include <iterator>
-#include <sys/uio.h>
 
 namespace tfo::detail {
 
@@ -28,15 +27,6 @@ public:
 
     void push_back(boost::asio::const_buffer b) noexcept { buffers_[count_++] = b; }
     bool full() const noexcept { return count_ == max_buffers; }
-
-    /// The same window as iovecs, for sendmsg.
-    std::array<iovec, max_buffers> to_iovecs() const noexcept
-    {
-        std::array<iovec, max_buffers> iov{};
-        for (std::size_t i = 0; i < count_; ++i)
-            iov[i] = {const_cast<void*>(buffers_[i].data()), buffers_[i].size()};
-        return iov;
-    }
 
 private:
     std::array<boost::asio::const_buffer, max_buffers> buffers_{};

@@ -1,7 +1,9 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
 //
-// The Linux constants and the TCP_INFO layout, in one place.
+// The Linux constants and the TCP_INFO layout, in one place. Used by the
+// Linux side of the platform seam (src/platform/linux/) and by the sysctl
+// decoding, which is Linux's own interface.
 //
 // We define them ourselves instead of including <linux/tcp.h>: that header
 // clashes with glibc's <netinet/tcp.h> (both define struct tcphdr and the TCP_*
@@ -15,12 +17,6 @@
 #include <cstdint>
 
 namespace tfo::detail {
-
-#if defined(__linux__)
-inline constexpr bool platform_has_fast_open = true;
-#else
-inline constexpr bool platform_has_fast_open = false;
-#endif
 
 // Socket option names at level IPPROTO_TCP (include/uapi/linux/tcp.h).
 inline constexpr int tcp_info_option = 11;           // TCP_INFO

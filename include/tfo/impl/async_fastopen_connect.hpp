@@ -6,7 +6,8 @@
 #define TFO_IMPL_ASYNC_FASTOPEN_CONNECT_HPP
 
 #include <tfo/detail/buffer_cursor.hpp>
-#include <tfo/detail/first_send.hpp>
+#include <tfo/detail/connect_algorithm.hpp>
+#include <tfo/detail/platform.hpp>
 
 #include <boost/asio/compose.hpp>
 #include <boost/asio/error.hpp>
@@ -54,25 +55,78 @@ boost::system::error_code prepare_socket(Socket& socket, const boost::asio::ip::
     return ec;
 }
 
-// Puts as much of the cursor's data in the SYN as the kernel takes.
-template <typename Socket, typename Buffers>
-first_send_result send_syn(Socket& socket, const boost::asio::ip::tcp::endpoint& endpoint,
-                           buffer_cursor<Buffers>& cursor)
+template <typename Endpoints>
+boost::asio::ip::tcp::endpoint endpoint_at(const Endpoints& endpoints, std::size_t index)
 {
-    const prepared_buffers first = cursor.prepare();
-    const auto iov = first.to_iovecs();
-    first_send_result r = send_first(socket.native_handle(), endpoint.data(),
-                                     static_cast<socklen_t>(endpoint.size()), iov.data(), first.count());
-    cursor.consume(r.bytes);
-    return r;
+    auto it = endpoints.begin();
+    std::advance(it, index);
+    return *it;
 }
+
+template <typename Endpoints>
+std::size_t endpoint_count(const Endpoints& endpoints)
+{
+    return static_cast<std::size_t>(std::distance(endpoints.begin(), endpoints.end()));
+}
+
+// The steps that never wait: readying the socket and sending the SYN. Runs
+// them until the algorithm asks for one that waits (or completes), so that
+// the asynchronous operation and the synchronous function share them.
+template <typename Socket, typename Endpoints, typename Buffers>
+connect_algorithm::step run_immediate_steps(connect_algorithm& algorithm, connect_algorithm::step step,
+                                            Socket& socket, const Endpoints& endpoints,
+                                            buffer_cursor<Buffers>& cursor, bool may_reopen)
+{
+    using step_type = connect_algorithm::step;
+    for (;;)
+    {
+        if (step == step_type::prepare_socket)
+        {
+            if (algorithm.reopen())
+            {
+                boost::system::error_code ignored;
+                socket.close(ignored);
+            }
+            step = algorithm.socket_prepared(
+                prepare_socket(socket, endpoint_at(endpoints, algorithm.endpoint_index()).protocol(), may_reopen));
+        }
+        else if (step == step_type::send_syn)
+        {
+            cursor.rewind(); // every attempt starts from the first byte
+            const boost::asio::ip::tcp::endpoint endpoint = endpoint_at(endpoints, algorithm.endpoint_index());
+            const prepared_buffers first = cursor.prepare();
+            const syn_send_result r = platform::send_syn(socket.native_handle(), endpoint.data(), endpoint.size(),
+                                                         first.begin(), first.count());
+            cursor.consume(r.bytes);
+            step = algorithm.syn_sent(r);
+        }
+        else
+        {
+            if (step == step_type::connect)
+                cursor.rewind();
+            return step;
+        }
+    }
+}
+
+// Lets through only the cancellation types the current step honours.
+struct cancellation_mask
+{
+    boost::asio::cancellation_type mask;
+
+    boost::asio::cancellation_type operator()(boost::asio::cancellation_type requested) const noexcept
+    {
+        return requested & mask;
+    }
+};
 
 template <typename Socket, typename Endpoints, typename Buffers, bool Ranged>
 class fastopen_connect_op
 {
 public:
     fastopen_connect_op(Socket& socket, const Endpoints& endpoints, const Buffers& buffers)
-        : socket_(socket), endpoints_(endpoints), cursor_(buffers)
+        : socket_(socket), endpoints_(endpoints), cursor_(buffers),
+          algorithm_(endpoint_count(endpoints_), cursor_.total(), Ranged)
     {
     }
 
@@ -80,25 +134,19 @@ public:
     template <typename Self>
     void operator()(Self& self)
     {
-        if (state_ == state::posted_completion)
-            return complete(self, result_);
-        if (endpoint_count() == 0)
-            return finish(self, boost::asio::error::not_found);
-        try_endpoint(self);
+        if (wait_ == wait::posted_completion)
+            return complete(self);
+        run(self, algorithm_.start());
     }
 
     // Completion of async_wait (the fast-open SYN) or async_connect (the fallback).
     template <typename Self>
     void operator()(Self& self, boost::system::error_code ec)
     {
-        if (!ec && state_ == state::awaiting_syn_ack)
-            ec = connect_result(socket_.native_handle());
-        if (!ec && self.cancelled() != boost::asio::cancellation_type::none)
-            ec = boost::asio::error::operation_aborted;
-        if (ec)
-            return connect_failed(self, ec);
-        state_ = state::writing;
-        write_rest(self);
+        const handshake_outcome h = wait_ == wait::syn_ack
+                                        ? platform::read_handshake_outcome(socket_.native_handle(), ec)
+                                        : outcome_of_connect_error(ec);
+        run(self, algorithm_.handshake_done(h, self.cancelled()));
     }
 
     // Completion of async_write_some.
@@ -106,122 +154,75 @@ public:
     void operator()(Self& self, boost::system::error_code ec, std::size_t n)
     {
         cursor_.consume(n);
-        if (!ec && self.cancelled() != boost::asio::cancellation_type::none)
-            ec = boost::asio::error::operation_aborted;
-        if (ec)
-            return finish(self, ec);
-        write_rest(self);
+        run(self, algorithm_.written(ec, n, self.cancelled()));
     }
 
 private:
-    enum class state
+    using step = connect_algorithm::step;
+
+    enum class wait
     {
-        starting,
-        awaiting_syn_ack, // SYN sent by sendmsg(MSG_FASTOPEN), waiting for writable
-        connecting,       // plain async_connect, after a fallback
-        writing,
+        none,
+        syn_ack,          // SYN sent by the platform, waiting for writable
+        connect,          // plain async_connect, after a fallback
+        write,
         posted_completion
     };
 
-    std::size_t endpoint_count() const
-    {
-        return static_cast<std::size_t>(std::distance(endpoints_.begin(), endpoints_.end()));
-    }
-
-    boost::asio::ip::tcp::endpoint current_endpoint() const
-    {
-        auto it = endpoints_.begin();
-        std::advance(it, index_);
-        return *it;
-    }
-
     template <typename Self>
-    void try_endpoint(Self& self)
+    void run(Self& self, step next)
     {
-        for (; index_ < endpoint_count(); ++index_)
+        next = run_immediate_steps(algorithm_, next, socket_, endpoints_, cursor_, Ranged);
+        if (next == step::complete)
+            return finish(self);
+        // From here on `self` may be moved: every member is set first.
+        self.reset_cancellation_state(cancellation_mask{algorithm_.honoured_cancellation()});
+        switch (next)
         {
-            const boost::asio::ip::tcp::endpoint endpoint = current_endpoint();
-            if (Ranged && index_ > 0)
-            {
-                boost::system::error_code ignored;
-                socket_.close(ignored);
-            }
-            // A socket that cannot be readied (connected, out of descriptors)
-            // fails the same way for every endpoint: stop.
-            if (auto ec = prepare_socket(socket_, endpoint.protocol(), Ranged))
-                return finish(self, ec);
-            const first_send_result r = send_syn(socket_, endpoint, cursor_);
-            switch (r.outcome)
-            {
-            case first_send_outcome::syn_sent:
-                state_ = state::awaiting_syn_ack;
-                started_ = true;
-                socket_.async_wait(boost::asio::socket_base::wait_write, std::move(self));
-                return;
-            case first_send_outcome::fall_back:
-                state_ = state::connecting;
-                started_ = true;
-                socket_.async_connect(endpoint, std::move(self));
-                return;
-            case first_send_outcome::failed:
-                result_ = r.ec;
-                break;
-            }
-            if (!Ranged)
-                break;
+        case step::await_syn_ack:
+            wait_ = wait::syn_ack;
+            socket_.async_wait(boost::asio::socket_base::wait_write, std::move(self));
+            return;
+        case step::connect:
+            wait_ = wait::connect;
+            socket_.async_connect(endpoint_at(endpoints_, algorithm_.endpoint_index()), std::move(self));
+            return;
+        default:
+            wait_ = wait::write;
+            socket_.async_write_some(cursor_.prepare(), std::move(self));
+            return;
         }
-        finish(self, result_);
-    }
-
-    template <typename Self>
-    void connect_failed(Self& self, const boost::system::error_code& ec)
-    {
-        // No connection, so none of the SYN's data was delivered.
-        cursor_.rewind();
-        result_ = ec;
-        if (!Ranged || ec == boost::asio::error::operation_aborted ||
-            self.cancelled() != boost::asio::cancellation_type::none)
-            return finish(self, ec);
-        ++index_;
-        try_endpoint(self);
-    }
-
-    template <typename Self>
-    void write_rest(Self& self)
-    {
-        if (cursor_.done())
-            return finish(self, {});
-        socket_.async_write_some(cursor_.prepare(), std::move(self));
     }
 
     // Completes now if an asynchronous step already ran; otherwise posts, so
     // that the handler never runs inside the initiating function.
     template <typename Self>
-    void finish(Self& self, const boost::system::error_code& ec)
+    void finish(Self& self)
     {
-        if (started_)
-            return complete(self, ec);
-        result_ = ec;
-        state_ = state::posted_completion;
+        if (wait_ != wait::none)
+            return complete(self);
+        wait_ = wait::posted_completion;
         boost::asio::post(socket_.get_executor(), std::move(self));
     }
 
     template <typename Self>
-    void complete(Self& self, const boost::system::error_code& ec)
+    void complete(Self& self)
     {
+        const boost::system::error_code ec = algorithm_.error();
         if constexpr (Ranged)
-            self.complete(ec, ec ? boost::asio::ip::tcp::endpoint() : current_endpoint(), cursor_.consumed());
+            self.complete(ec,
+                          algorithm_.established() ? endpoint_at(endpoints_, algorithm_.endpoint_index())
+                                                   : boost::asio::ip::tcp::endpoint(),
+                          algorithm_.bytes_written());
         else
-            self.complete(ec, cursor_.consumed());
+            self.complete(ec, algorithm_.bytes_written());
     }
 
     Socket& socket_;
     Endpoints endpoints_;
     buffer_cursor<Buffers> cursor_;
-    std::size_t index_ = 0;
-    boost::system::error_code result_;
-    state state_ = state::starting;
-    bool started_ = false;
+    connect_algorithm algorithm_;
+    wait wait_ = wait::none;
 };
 
 } // namespace tfo::detail
@@ -260,30 +261,39 @@ std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::t
                              const boost::asio::ip::tcp::endpoint& endpoint, const ConstBufferSequence& buffers,
                              boost::system::error_code& ec)
 {
+    using step = detail::connect_algorithm::step;
+    const detail::single_endpoint endpoints{endpoint};
     detail::buffer_cursor<ConstBufferSequence> cursor(buffers);
-    ec = detail::prepare_socket(socket, endpoint.protocol(), false);
-    if (ec)
-        return 0;
-    const detail::first_send_result r = detail::send_syn(socket, endpoint, cursor);
-    switch (r.outcome)
+    detail::connect_algorithm algorithm(1, cursor.total(), false);
+    step next = algorithm.start();
+    for (;;)
     {
-    case detail::first_send_outcome::syn_sent:
-        socket.wait(boost::asio::socket_base::wait_write, ec);
-        if (!ec)
-            ec = detail::connect_result(socket.native_handle());
-        if (ec)
-            cursor.rewind(); // no connection: none of the SYN's data was delivered
-        break;
-    case detail::first_send_outcome::fall_back:
-        socket.connect(endpoint, ec);
-        break;
-    case detail::first_send_outcome::failed:
-        ec = r.ec;
-        break;
+        next = detail::run_immediate_steps(algorithm, next, socket, endpoints, cursor, false);
+        boost::system::error_code step_ec;
+        switch (next)
+        {
+        case step::await_syn_ack:
+            socket.wait(boost::asio::socket_base::wait_write, step_ec);
+            next = algorithm.handshake_done(detail::platform::read_handshake_outcome(socket.native_handle(), step_ec),
+                                            boost::asio::cancellation_type::none);
+            break;
+        case step::connect:
+            socket.connect(endpoint, step_ec);
+            next = algorithm.handshake_done(detail::outcome_of_connect_error(step_ec),
+                                            boost::asio::cancellation_type::none);
+            break;
+        case step::write:
+        {
+            const std::size_t n = socket.write_some(cursor.prepare(), step_ec);
+            cursor.consume(n);
+            next = algorithm.written(step_ec, n, boost::asio::cancellation_type::none);
+            break;
+        }
+        default:
+            ec = algorithm.error();
+            return algorithm.bytes_written();
+        }
     }
-    while (!ec && !cursor.done())
-        cursor.consume(socket.write_some(cursor.prepare(), ec));
-    return cursor.consumed();
 }
 
 template <typename Executor, typename ConstBufferSequence>

@@ -19,7 +19,7 @@ fast_open_info get_fast_open_info(Socket& socket, boost::system::error_code& ec)
         ec = boost::asio::error::bad_descriptor;
         return {};
     }
-    return detail::read_fast_open_info(socket.native_handle(), ec);
+    return detail::platform::read_fast_open_info(socket.native_handle(), ec);
 }
 
 template <detail::native_socket Socket>

@@ -18,9 +18,9 @@ namespace detail {
 
 // Asio calls resize() with the length getsockopt returned; anything else than
 // what we asked for means the kernel is not speaking about our option.
-template <int Name>
+template <platform::tcp_option Option>
 template <typename Protocol>
-void tcp_int_option_base<Name>::resize(const Protocol&, std::size_t s)
+void tcp_int_option_base<Option>::resize(const Protocol&, std::size_t s)
 {
     if (s != sizeof(value_))
         boost::throw_exception(std::length_error("tfo: unexpected size for a TCP option"));

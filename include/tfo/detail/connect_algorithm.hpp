@@ -1,0 +1,92 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// The decisions of a fast-open connect, free of sockets and of Asio's I/O
+// (the sans-io shape of Boost.MySQL): the asynchronous operation and the
+// synchronous function both drive this one algorithm, which says what to do
+// next and keeps the count of delivered bytes, so that every decision
+// (fallback, next endpoint, what a reset or a cancellation means for the
+// count) is unit-tested without a network.
+//
+
+#ifndef TFO_DETAIL_CONNECT_ALGORITHM_HPP
+#define TFO_DETAIL_CONNECT_ALGORITHM_HPP
+
+#include <tfo/detail/connect_steps.hpp>
+
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cstddef>
+
+namespace tfo::detail {
+
+class connect_algorithm
+{
+public:
+    /// The next thing the I/O layer must do.
+    enum class step
+    {
+        prepare_socket, ///< open the socket for `endpoint_index()`, reopening it when `reopen()`
+        send_syn,       ///< rewind the buffers, send the SYN with what fits; report with `syn_sent`
+        await_syn_ack,  ///< wait until the socket is writable; report with `handshake_done`
+        connect,        ///< rewind the buffers, connect the ordinary way; report with `handshake_done`
+        write,          ///< write the rest of the buffers; report with `written`
+        complete        ///< done: `error()`, `bytes_written()`, `established()`
+    };
+
+    /// `endpoint_count` endpoints to try in turn (only the first unless
+    /// `try_every_endpoint`), to deliver `total_bytes`.
+    connect_algorithm(std::size_t endpoint_count, std::size_t total_bytes, bool try_every_endpoint) noexcept;
+
+    step start() noexcept;
+    step socket_prepared(const boost::system::error_code& ec) noexcept;
+    step syn_sent(const syn_send_result& r) noexcept;
+    step handshake_done(const handshake_outcome& h, boost::asio::cancellation_type cancelled) noexcept;
+    step written(const boost::system::error_code& ec, std::size_t n,
+                 boost::asio::cancellation_type cancelled) noexcept;
+
+    /// The endpoint being tried, or the one that was established.
+    std::size_t endpoint_index() const noexcept { return index_; }
+
+    /// Whether the socket must be closed and opened again before this attempt.
+    bool reopen() const noexcept { return every_endpoint_ && index_ > 0; }
+
+    /// Bytes of the first attempt's data known to be in flight in the SYN.
+    std::size_t bytes_in_syn() const noexcept { return in_syn_; }
+
+    /// Bytes that went out on a connection the peer established, SYN data
+    /// included: the one count the operation reports.
+    std::size_t bytes_written() const noexcept { return written_; }
+
+    /// A connection was established (possibly reset since): the sequence
+    /// stops here, whatever happens next.
+    bool established() const noexcept { return established_; }
+
+    /// The operation's result, once `complete`.
+    const boost::system::error_code& error() const noexcept { return result_; }
+
+    /// The cancellation types the current step honours: `total` only while no
+    /// byte of the data has left the host, since a SYN or a write that went
+    /// out cannot be undone.
+    boost::asio::cancellation_type honoured_cancellation() const noexcept;
+
+private:
+    step next_endpoint(const boost::system::error_code& ec) noexcept;
+    step finish(const boost::system::error_code& ec) noexcept;
+    step write_or_finish() noexcept;
+
+    std::size_t count_;
+    std::size_t total_;
+    bool every_endpoint_;
+    std::size_t index_ = 0;
+    std::size_t in_syn_ = 0;
+    std::size_t written_ = 0;
+    bool established_ = false;
+    step step_ = step::prepare_socket;
+    boost::system::error_code result_;
+};
+
+} // namespace tfo::detail
+
+#endif

@@ -1,0 +1,77 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// The platform seam: every operating-system specific step the library takes
+// is declared here and defined once per platform in src/platform/<os>/, the
+// directory chosen by CMake. src/platform/portable/ serves every system
+// without Fast Open support in tfo: the connect falls back to the ordinary
+// way and the evidence says "not supported". Nothing outside the seam tests
+// for an operating system.
+//
+// This header includes no socket header, so that the public headers that need
+// it also work beside <linux/tcp.h>.
+//
+
+#ifndef TFO_DETAIL_PLATFORM_HPP
+#define TFO_DETAIL_PLATFORM_HPP
+
+#include <tfo/detail/connect_steps.hpp>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tfo {
+struct fast_open_info;
+} // namespace tfo
+
+namespace tfo::detail::platform {
+
+#if defined(_WIN32)
+using native_socket = std::uintptr_t; // SOCKET
+#else
+using native_socket = int;
+#endif
+
+/// Whether this platform's build of tfo puts data in SYNs at all.
+extern const bool has_fast_open;
+
+/// Sends the SYN to `address` with as much of `buffers` as the kernel puts
+/// in it, never blocking, and classifies the result. `fall_back` when the
+/// platform or its settings do not allow Fast Open.
+syn_send_result send_syn(native_socket s, const void* address, std::size_t address_length,
+                         const boost::asio::const_buffer* buffers, std::size_t count) noexcept;
+
+/// The outcome of a connect that was in flight on `s`, once the wait for it
+/// ended with `wait_error` (none when the socket became writable): the
+/// pending error, and whether the connection was ever established, from the
+/// kernel's own record where it has one.
+handshake_outcome read_handshake_outcome(native_socket s, const boost::system::error_code& wait_error) noexcept;
+
+/// Reads the Fast Open state of a connection (`TCP_INFO` on Linux).
+fast_open_info read_fast_open_info(native_socket s, boost::system::error_code& ec);
+
+/// A TCP socket option: its level and name, or `level == -1` where the
+/// platform lacks it (setting it then fails with `operation_not_supported`).
+struct option_id
+{
+    int level;
+    int name;
+};
+
+enum class tcp_option
+{
+    fast_open,
+    fast_open_deferred_connect,
+    fast_open_key,
+    fast_open_no_cookie
+};
+
+/// This platform's level and name for `option`.
+option_id option_of(tcp_option option) noexcept;
+
+} // namespace tfo::detail::platform
+
+#endif

@@ -1,0 +1,136 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// The platform seam on Linux: MSG_FASTOPEN, SO_ERROR and TCP_INFO.
+//
+
+#include <tfo/detail/linux_tcp.hpp>
+#include <tfo/detail/platform.hpp>
+#include <tfo/error.hpp>
+#include <tfo/fast_open_info.hpp>
+
+#include <boost/asio/error.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+namespace tfo::detail::platform {
+
+namespace {
+
+// Reads the first bytes of TCP_INFO, where all the Fast Open state lives.
+bool read_tcp_info(native_socket s, tcp_info_prefix& raw, boost::system::error_code& ec) noexcept
+{
+    socklen_t len = sizeof(raw);
+    if (::getsockopt(s, IPPROTO_TCP, tcp_info_option, &raw, &len) != 0)
+    {
+        ec.assign(errno, boost::system::system_category());
+        return false;
+    }
+    if (len < sizeof(raw))
+    {
+        ec = error::not_supported;
+        return false;
+    }
+    return true;
+}
+
+// Whether the kernel's record shows that the peer completed the handshake:
+// a synchronised state, or a SYN-ACK that acknowledged (or did not
+// acknowledge) the SYN's data, which the kernel notes only when one arrived.
+bool reached_established(const tcp_info_prefix& raw) noexcept
+{
+    if (raw.state != tcp_state_syn_sent && raw.state != tcp_state_close)
+        return true;
+    return (raw.options & tcpi_opt_syn_data) != 0 ||
+           raw.fastopen_client_fail == static_cast<std::uint8_t>(client_failure::data_not_acked);
+}
+
+} // namespace
+
+const bool has_fast_open = true;
+
+syn_send_result send_syn(native_socket s, const void* address, std::size_t address_length,
+                         const boost::asio::const_buffer* buffers, std::size_t count) noexcept
+{
+    std::array<iovec, 64> iov;
+    count = std::min(count, iov.size()); // what does not fit is written after the handshake
+    for (std::size_t i = 0; i < count; ++i)
+        iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
+
+    msghdr msg{};
+    msg.msg_name = const_cast<void*>(address);
+    msg.msg_namelen = static_cast<socklen_t>(address_length);
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = count;
+
+    // MSG_DONTWAIT: never block, whatever the descriptor's mode.
+    // MSG_NOSIGNAL: a reset must be an error code, not SIGPIPE.
+    const int flags = static_cast<int>(msg_fastopen) | MSG_DONTWAIT | MSG_NOSIGNAL;
+    long result;
+    do
+        result = ::sendmsg(s, &msg, flags);
+    while (result < 0 && errno == EINTR);
+    return classify_syn_send(result, result < 0 ? errno : 0);
+}
+
+handshake_outcome read_handshake_outcome(native_socket s, const boost::system::error_code& wait_error) noexcept
+{
+    // Closed by the user: the kernel's record went with the descriptor.
+    if (s < 0)
+        return {wait_error ? wait_error : boost::asio::error::bad_descriptor, false};
+
+    int pending = 0;
+    socklen_t len = sizeof(pending);
+    if (::getsockopt(s, SOL_SOCKET, SO_ERROR, &pending, &len) != 0)
+        pending = errno;
+    if (pending == 0 && !wait_error)
+        return {{}, true}; // writable without an error: established
+
+    handshake_outcome h = outcome_of_connect_error(
+        pending != 0 ? boost::system::error_code(pending, boost::system::system_category()) : wait_error);
+    tcp_info_prefix raw{};
+    boost::system::error_code ignored;
+    if (!h.established && read_tcp_info(s, raw, ignored))
+        h.established = reached_established(raw);
+    return h;
+}
+
+fast_open_info read_fast_open_info(native_socket s, boost::system::error_code& ec)
+{
+    tcp_info_prefix raw{};
+    if (!read_tcp_info(s, raw, ec))
+        return {};
+    // A listener, or a socket that never sent a SYN, has no Fast Open state.
+    // A connection that already ended is in CLOSE too, but still knows what happened.
+    if (raw.state == tcp_state_listen || (raw.state == tcp_state_close && raw.options == 0))
+    {
+        ec = error::not_a_connection;
+        return {};
+    }
+    ec.clear();
+    fast_open_info info;
+    info.syn_data_acked = (raw.options & tcpi_opt_syn_data) != 0;
+    info.fast_open_child = (raw.options & tcpi_opt_tfo_child) != 0;
+    info.failure = static_cast<client_failure>(raw.fastopen_client_fail);
+    info.state = static_cast<tcp_state>(raw.state);
+    return info;
+}
+
+option_id option_of(tcp_option option) noexcept
+{
+    switch (option)
+    {
+    case tcp_option::fast_open: return {IPPROTO_TCP, tcp_fastopen_option};
+    case tcp_option::fast_open_deferred_connect: return {IPPROTO_TCP, tcp_fastopen_connect_option};
+    case tcp_option::fast_open_key: return {IPPROTO_TCP, tcp_fastopen_key_option};
+    case tcp_option::fast_open_no_cookie: return {IPPROTO_TCP, tcp_fastopen_no_cookie_option};
+    }
+    return {-1, 0};
+}
+
+} // namespace tfo::detail::platform

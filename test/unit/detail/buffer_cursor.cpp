@@ -1,0 +1,63 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+
+#include <tfo/detail/buffer_cursor.hpp>
+
+#define BOOST_TEST_MODULE buffer_cursor
+#include <boost/test/unit_test.hpp>
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+
+BOOST_AUTO_TEST_CASE(cursor_walks_a_gather_sequence)
+{
+    const std::string a = "hello", b = "", c = "world!";
+    std::array<asio::const_buffer, 3> seq{asio::buffer(a), asio::buffer(b), asio::buffer(c)};
+    tfo::detail::buffer_cursor<decltype(seq)> cursor(seq);
+    BOOST_TEST(cursor.total() == 11u);
+    auto p = cursor.prepare();
+    BOOST_TEST(p.count() == 2u); // the empty buffer is skipped
+    cursor.consume(3);
+    p = cursor.prepare();
+    BOOST_TEST(asio::buffer_size(p) == 8u);
+    BOOST_TEST(std::string(static_cast<const char*>(p.begin()->data()), p.begin()->size()) == "lo");
+    cursor.consume(2);
+    p = cursor.prepare();
+    BOOST_TEST(p.count() == 1u);
+    BOOST_TEST(std::string(static_cast<const char*>(p.begin()->data()), p.begin()->size()) == "world!");
+    cursor.consume(100);
+    BOOST_TEST(cursor.done());
+    BOOST_TEST(cursor.consumed() == 11u);
+    BOOST_TEST(cursor.prepare().count() == 0u);
+    cursor.rewind();
+    BOOST_TEST(cursor.consumed() == 0u);
+    BOOST_TEST(asio::buffer_size(cursor.prepare()) == 11u);
+}
+
+BOOST_AUTO_TEST_CASE(cursor_prepares_at_most_64_buffers)
+{
+    std::vector<std::string> parts(100, "x");
+    std::vector<asio::const_buffer> seq;
+    for (auto& s : parts)
+        seq.push_back(asio::buffer(s));
+    tfo::detail::buffer_cursor<std::vector<asio::const_buffer>> cursor(seq);
+    BOOST_TEST(cursor.prepare().count() == 64u);
+    cursor.consume(64);
+    BOOST_TEST(cursor.prepare().count() == 36u);
+}
+
+BOOST_AUTO_TEST_CASE(cursor_survives_moves)
+{
+    // A single const_buffer lives inside the cursor: positions must be indices.
+    const std::string text = "abcdef";
+    tfo::detail::buffer_cursor<asio::const_buffer> c1(asio::buffer(text));
+    c1.consume(2);
+    auto c2 = std::move(c1);
+    auto p = c2.prepare();
+    BOOST_TEST(std::string(static_cast<const char*>(p.begin()->data()), p.begin()->size()) == "cdef");
+}
+
