@@ -36,8 +36,8 @@ thread_sanitized_tests() {
     echo "== the multi-threaded tests under TSan"
     local dir="$tfo_root/build-tsan"
     tfo_configure "$dir" -DTFO_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DTFO_BUILD_EXAMPLES=OFF -DTFO_BUILD_TOOLS=OFF
-    cmake --build "$dir" -j2 --target netns_threads netns_async_fastopen_connect
-    (cd "$dir" && ctest --output-on-failure --timeout 900 -R '^(netns_threads|netns_async_fastopen_connect)$')
+    cmake --build "$dir" -j2 --target netns_threads netns_connect_cancellation netns_connect_tokens
+    (cd "$dir" && ctest --output-on-failure --timeout 900 -R '^(netns_threads|netns_connect_cancellation|netns_connect_tokens)$')
 }
 
 consumer_projects() {

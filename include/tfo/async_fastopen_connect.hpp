@@ -23,9 +23,9 @@ namespace tfo {
 /// leaves with the SYN and the reply can arrive one round trip sooner. On
 /// the first connection the SYN asks the server for a cookie instead, and
 /// where Fast Open is not possible (client bit of `net.ipv4.tcp_fastopen`
-/// off, no kernel support) the operation connects and writes the ordinary
-/// way. In every case, on success the connection is established and every
-/// byte of `buffers` has been handed to the kernel.
+/// off, no kernel support, another platform) the operation connects and
+/// writes the ordinary way. In every case, on success the connection is
+/// established and every byte of `buffers` has been handed to the kernel.
 ///
 /// The socket is opened with the endpoint's protocol when it is closed, and
 /// used as it is, options included, when it is open but unconnected.
@@ -33,9 +33,21 @@ namespace tfo {
 /// Data in a SYN can be delivered twice (a duplicated SYN, a replay by an
 /// attacker). Send only requests that are safe to repeat.
 ///
-/// @param socket The socket to connect. It must stay alive until the
-/// operation completes. After a failure it is left open in an unspecified
-/// state: close it before using it again.
+/// @par Bytes written
+/// The count the operation reports, on success and on failure alike, is the
+/// number of bytes that went out on a connection the peer established: the
+/// SYN's data once the peer answered that SYN (the kernel's `SO_ERROR` and
+/// `TCP_INFO` say so, even when the connection was reset right after), and
+/// everything written after the handshake. Data that left in a SYN the peer
+/// never answered is not counted: no connection received it. Once a
+/// connection was established, no other endpoint is tried and no byte is
+/// sent again.
+///
+/// @param socket The socket to connect. It must stay alive, and must not be
+/// moved, until the operation completes (a moved-from socket fails the
+/// operation with `bad_descriptor` while the moved-to one holds the
+/// connection). After a failure it is left open in an unspecified state:
+/// close it before using it again.
 ///
 /// @param endpoint The peer to connect to.
 ///
@@ -47,22 +59,33 @@ namespace tfo {
 /// @code
 /// void(boost::system::error_code ec, std::size_t bytes_written)
 /// @endcode
-/// On success `bytes_written` is `boost::asio::buffer_size(buffers)`. On
-/// failure it is how many bytes went out on the established connection; 0
-/// when the connection was never established (data that left in a SYN the
-/// peer refused was not delivered).
+/// `bytes_written` as defined above: `boost::asio::buffer_size(buffers)` on
+/// success.
 ///
 /// @par Errors
 /// - `boost::asio::error::already_connected`: the socket was connected; nothing was sent.
 /// - `boost::asio::error::address_family_not_supported`: the socket is open
 ///   with another protocol than the endpoint's; nothing was sent.
 /// - `boost::asio::error::operation_aborted`: the operation was cancelled.
-/// - any error of connect or write, such as `connection_refused`.
+/// - `boost::asio::error::connection_reset`: the peer established the
+///   connection, then reset it; `bytes_written` says what it was sent.
+/// - any other error of connect or write, such as `connection_refused`.
 ///
 /// @par Per-Operation Cancellation
 /// This asynchronous operation supports cancellation for the following
-/// `boost::asio::cancellation_type` values: `terminal`. `socket.cancel()` and
-/// `socket.close()` cancel it too. It completes with `operation_aborted`.
+/// `boost::asio::cancellation_type` values:
+/// - `terminal` and `partial`, at every stage;
+/// - `total` only while no byte of `buffers` has left the host: during a
+///   plain connect, while a SYN that carries no data (a cookie request)
+///   waits for its answer, and before the first write. Once data went out
+///   in a SYN or a write, it cannot be undone, and a `total` request is
+///   ignored.
+/// `socket.cancel()` and `socket.close()` cancel it too. It completes with
+/// `operation_aborted` and the true `bytes_written`. After `close()` the
+/// kernel's record of the connection is gone with the descriptor, so data in
+/// a SYN whose answer had not been seen yet is not counted; cancel through
+/// the slot or `cancel()` when the count matters. A cancelled SYN may still
+/// reach the server later, like any data in a SYN.
 ///
 /// @par Completion
 /// The handler is never called from within this function; it runs through
@@ -87,9 +110,11 @@ auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tc
 ///
 /// The socket is closed and opened again before each endpoint but the first,
 /// so options set on it apply to the first attempt only. An endpoint that
-/// refuses or cannot be reached moves the operation to the next one; an error
-/// after the connection is established ends it. Everything else is as for
-/// the single-endpoint overload.
+/// refuses or cannot be reached moves the operation to the next one. Once a
+/// connection was established, the sequence ends there: an error after that
+/// point (a reset, a failed write) ends the operation, so the data is never
+/// sent to a second endpoint. Everything else is as for the single-endpoint
+/// overload, `bytes_written` included.
 ///
 /// @param endpoints An EndpointSequence, such as `tcp::resolver::results_type`.
 /// It is copied.
@@ -98,11 +123,14 @@ auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tc
 /// @code
 /// void(boost::system::error_code ec, boost::asio::ip::tcp::endpoint connected_to, std::size_t bytes_written)
 /// @endcode
-/// An empty sequence completes with `boost::asio::error::not_found`; when
-/// every endpoint failed, the error is the last endpoint's.
+/// `connected_to` is the endpoint whose connection was established, also
+/// when an error followed (it then says where `bytes_written` went), and a
+/// default-constructed endpoint when none was. An empty sequence completes
+/// with `boost::asio::error::not_found`; when every endpoint failed, the
+/// error is the last endpoint's.
 ///
 /// @par Per-Operation Cancellation
-/// `terminal`, as above; cancellation stops the whole sequence.
+/// As above; cancellation stops the whole sequence.
 template <typename Executor, typename EndpointSequence, typename ConstBufferSequence,
           typename CompletionToken = boost::asio::default_completion_token_t<Executor>>
     requires (bool(boost::asio::is_endpoint_sequence<EndpointSequence>::value)) &&
@@ -125,8 +153,9 @@ std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::t
 
 /// Connects and writes `buffers`, putting the first of them in the SYN; blocks
 /// until done. Behaves as `async_fastopen_connect`.
-/// @returns The number of bytes written; on failure, how many went out on the
-/// established connection (0 when it was never established).
+/// @returns The number of bytes written, as `async_fastopen_connect` defines
+/// it: on failure, how many went out on a connection the peer established,
+/// SYN data included when the peer answered the SYN (0 when none was).
 template <typename Executor, typename ConstBufferSequence>
     requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
 std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
