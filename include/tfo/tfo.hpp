@@ -1,7 +1,12 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
 //
-// The umbrella header: everything the library offers.
+// The umbrella header: everything in the core library, tfo::tfo. The parts
+// that need OpenSSL are left out, as asio.hpp leaves out asio/ssl.hpp;
+// include them, and link their targets, where you use them:
+//   <tfo/key_schedule.hpp>   fleet keys            tfo::key_schedule
+//   <tfo/ssl/session_cache.hpp>, <tfo/ssl/early_data.hpp>
+//                            TLS early data        tfo::ssl
 //
 
 #ifndef TFO_TFO_HPP
@@ -10,7 +15,6 @@
 #include <tfo/async_fastopen_connect.hpp>
 #include <tfo/error.hpp>
 #include <tfo/fast_open_info.hpp>
-#include <tfo/key_schedule.hpp> // link tfo::key_schedule to use it
 #include <tfo/socket_options.hpp>
 #include <tfo/system.hpp>
 

@@ -18,8 +18,9 @@ BOOST_AUTO_TEST_CASE(umbrella_names_everything)
     BOOST_TEST((std::is_enum_v<tfo::error>));
 }
 
-// The TLS parts (tfo::ssl, linking libssl) stay out of the umbrella, as
+// The OpenSSL parts (tfo::ssl, tfo::key_schedule) stay out of the umbrella, as
 // asio.hpp leaves out asio/ssl.hpp.
-#if defined(TFO_SSL_EARLY_DATA_HPP) || defined(TFO_SSL_SESSION_CACHE_HPP) || defined(OPENSSL_SSL_H)
-#error "tfo/tfo.hpp must not include the TLS parts"
+#if defined(TFO_SSL_EARLY_DATA_HPP) || defined(TFO_SSL_SESSION_CACHE_HPP) || defined(OPENSSL_SSL_H) || \
+    defined(TFO_KEY_SCHEDULE_HPP) || defined(OPENSSL_HMAC_H)
+#error "tfo/tfo.hpp must not include the OpenSSL parts"
 #endif
