@@ -217,20 +217,26 @@ public:
     /// All the bytes: the primary key followed by the backup key, if any.
     std::span<const unsigned char> bytes() const noexcept { return {bytes_.data(), size_}; }
 
+    /// Two keys are equal when they hold the same bytes.
     friend bool operator==(const fast_open_key& a, const fast_open_key& b) noexcept
     {
         return a.size_ == b.size_ && std::equal(a.bytes_.begin(), a.bytes_.begin() + a.size_, b.bytes_.begin());
     }
 
+    /// @name SettableSocketOption and GettableSocketOption
+    /// What Asio's `set_option` and `get_option` call. A set sends the key's
+    /// own size; a get offers room for both keys, and `resize` takes the size
+    /// the kernel answered (0, 16 or 32; anything else throws
+    /// `std::length_error`).
+    /// @{
     template <typename Protocol> int level(const Protocol&) const noexcept { return option().level; }
     template <typename Protocol> int name(const Protocol&) const noexcept { return option().name; }
-    // Asio sets through a const option and gets through a non-const one: a
-    // set sends the key's own size, a get offers room for both keys.
     template <typename Protocol> void* data(const Protocol&) noexcept { return bytes_.data(); }
     template <typename Protocol> const void* data(const Protocol&) const noexcept { return bytes_.data(); }
     template <typename Protocol> std::size_t size(const Protocol&) noexcept { return bytes_.size(); }
     template <typename Protocol> std::size_t size(const Protocol&) const noexcept { return size_; }
     template <typename Protocol> void resize(const Protocol&, std::size_t s);
+    /// @}
 
 private:
     static detail::platform::option_id option() noexcept
