@@ -33,48 +33,47 @@ using namespace tfo::test;
 
 BOOST_AUTO_TEST_SUITE(fastopen, *ut::precondition(tfo::test::netns_available) * ut::timeout(60))
 
+namespace {
+
+// Two connections in a namespace set to `mode`, to a listener whose
+// `fast_open` option is `queue`: both are delivered the ordinary way, with no
+// Fast Open on either end; `check` looks at each outcome too.
+template <typename Check>
+void expect_two_ordinary_connections(int mode, int queue, Check check)
+{
+    private_netns ns(mode);
+    asio::io_context io;
+    auto acceptor = make_listener(io, tcp::v4(), queue);
+    for (int i = 0; i < 2; ++i)
+    {
+        auto o = fastopen_once(acceptor, request);
+        expect_delivered(o, request);
+        expect_no_tfo(o);
+        check(o);
+    }
+}
+
+} // namespace
+
 BOOST_AUTO_TEST_CASE(fallback_when_client_tfo_is_off)
 {
     for (int mode : {0, 2})
-    {
-        private_netns ns(mode);
-        asio::io_context io;
-        auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
-        for (int i = 0; i < 2; ++i)
-        {
-            auto o = fastopen_once(acceptor, request);
-            expect_delivered(o, request);
-            expect_no_tfo(o);
+        expect_two_ordinary_connections(mode, 16, [mode](const outcome& o) {
             BOOST_TEST(o.counted.cookie_reqd == 0u, "mode " << mode << ": no SYN asked for a cookie");
-        }
-    }
+        });
 }
 
 BOOST_AUTO_TEST_CASE(fallback_when_server_has_no_option)
 {
-    private_netns ns(3);
-    asio::io_context io;
-    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 0);
-    for (int i = 0; i < 2; ++i)
-    {
-        auto o = fastopen_once(acceptor, request);
-        expect_delivered(o, request);
-        expect_no_tfo(o);
+    expect_two_ordinary_connections(3, 0, [](const outcome& o) {
         BOOST_TEST((o.client.failure == tfo::client_failure::cookie_unavailable));
-    }
+    });
 }
 
+// The listener has the option, but the server bit is clear.
 BOOST_AUTO_TEST_CASE(fallback_when_server_tfo_is_off)
 {
-    private_netns ns(1); // the listener has the option, but the server bit is clear
-    asio::io_context io;
-    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
-    for (int i = 0; i < 2; ++i)
-    {
-        auto o = fastopen_once(acceptor, request);
-        expect_delivered(o, request);
-        expect_no_tfo(o);
-    }
+    expect_two_ordinary_connections(1, 16, [](const outcome&) {});
 }
 
 BOOST_FIXTURE_TEST_CASE(middlebox_drops_syns_with_data, fast_open_listener)

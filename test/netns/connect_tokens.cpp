@@ -161,31 +161,6 @@ BOOST_FIXTURE_TEST_CASE(deferred_and_strand, cookie_cached)
     BOOST_TEST(server.info.syn_data_acked);
 }
 
-// Counts what the operation allocates through the handler's allocator.
-template <typename T>
-struct counting_allocator
-{
-    using value_type = T;
-    std::size_t* count;
-
-    explicit counting_allocator(std::size_t* c) noexcept : count(c) {}
-    template <typename U>
-    counting_allocator(const counting_allocator<U>& other) noexcept : count(other.count)
-    {
-    }
-    T* allocate(std::size_t n)
-    {
-        ++*count;
-        return std::allocator<T>().allocate(n);
-    }
-    void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
-    template <typename U>
-    bool operator==(const counting_allocator<U>& other) const noexcept
-    {
-        return count == other.count;
-    }
-};
-
 BOOST_FIXTURE_TEST_CASE(intermediate_storage_uses_the_associated_allocator, cookie_cached)
 {
     sink server{acceptor};
