@@ -64,23 +64,43 @@ struct fetched
     bool early_accepted = false; // SSL_get_early_data_status on the client
 };
 
-asio::awaitable<void> fetch(tcp::endpoint server, ssl::context& context, tfo::ssl::session_cache& cache,
-                            std::string request, tfo::ssl::replay_safety safety, fetched& out)
+template <typename NextLayer>
+asio::awaitable<void> fetch_on(ssl::stream<NextLayer>& stream, tfo::ssl::session_cache& cache, unsigned short port,
+                               const std::string& request, tfo::ssl::replay_safety safety, fetched& out)
 {
-    const auto executor = co_await asio::this_coro::executor;
-    ssl::stream<tfo::test::first_write_stream> stream(tfo::test::first_write_stream(executor, server), context);
     SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
     stream.set_verify_callback(ssl::host_name_verification("localhost"));
-    cache.resume(stream, "localhost", server.port());
+    cache.resume(stream, "localhost", port);
 
     out.outcome = co_await tfo::ssl::async_handshake_and_write(stream, asio::buffer(request), safety,
                                                                asio::use_awaitable);
     out.early_accepted = tfo::ssl::early_data_accepted(stream);
     co_await asio::async_read_until(stream, asio::dynamic_buffer(out.reply), '\n', asio::use_awaitable);
     out.reply.resize(out.reply.find('\n'));
-    out.info = tfo::get_fast_open_info(stream.next_layer().socket());
+    out.info = tfo::get_fast_open_info(stream.lowest_layer());
     // Waits for the server's close_notify; the tickets it sent come in meanwhile.
     co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+}
+
+enum class transport
+{
+    fast_open, // the first flight is the fast-open connect's data
+    connected  // an ordinary connect first: early data without Fast Open
+};
+
+asio::awaitable<void> fetch(tcp::endpoint server, ssl::context& context, tfo::ssl::session_cache& cache,
+                            std::string request, tfo::ssl::replay_safety safety, transport how, fetched& out)
+{
+    const auto executor = co_await asio::this_coro::executor;
+    if (how == transport::fast_open)
+    {
+        ssl::stream<tfo::test::first_write_stream> stream(tfo::test::first_write_stream(executor, server), context);
+        co_await fetch_on(stream, cache, server.port(), request, safety, out);
+        co_return;
+    }
+    ssl::stream<tcp::socket> stream(executor, context);
+    co_await stream.next_layer().async_connect(server, asio::use_awaitable);
+    co_await fetch_on(stream, cache, server.port(), request, safety, out);
 }
 
 struct exchange
@@ -98,12 +118,13 @@ void rethrow(std::exception_ptr e)
 
 // One connection: server and client on one io_context, bounded in time.
 exchange run_exchange(asio::io_context& io, tcp::acceptor& acceptor, ssl::context& server_ctx, ssl::context& client_ctx,
-                      tfo::ssl::session_cache& cache, const std::string& request, tfo::ssl::replay_safety safety)
+                      tfo::ssl::session_cache& cache, const std::string& request, tfo::ssl::replay_safety safety,
+                      transport how = transport::fast_open)
 {
     exchange x;
     const auto before = tfo::kernel_counters();
     asio::co_spawn(io, tfo::test::serve_one_line(acceptor, server_ctx, x.server), rethrow);
-    asio::co_spawn(io, fetch(acceptor.local_endpoint(), client_ctx, cache, request, safety, x.client), rethrow);
+    asio::co_spawn(io, fetch(acceptor.local_endpoint(), client_ctx, cache, request, safety, how, x.client), rethrow);
     io.restart();
     io.run_for(std::chrono::seconds(20));
     BOOST_REQUIRE(io.stopped());
@@ -181,6 +202,26 @@ BOOST_AUTO_TEST_CASE(request_in_the_syn_ipv4)
 BOOST_AUTO_TEST_CASE(request_in_the_syn_ipv6)
 {
     check_one_round_trip(tcp::v6());
+}
+
+// Over a connection made the ordinary way, early data still saves the
+// round trip of the request; the kernel sees no Fast Open.
+BOOST_AUTO_TEST_CASE(early_data_without_fast_open)
+{
+    private_netns ns(3);
+    fixture f;
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    first_contact(io, acceptor, f);
+
+    auto x = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, "GET /plain\n", replay_safety::safe,
+                          transport::connected);
+    BOOST_TEST((x.client.outcome.status == early_data_status::accepted));
+    BOOST_TEST(x.server.early);
+    BOOST_TEST(x.client.reply == "early=1 GET /plain");
+    BOOST_TEST(!x.client.info.syn_data_acked);
+    BOOST_TEST(x.counted.active == 0u);
+    BOOST_TEST(x.counted.passive == 0u);
 }
 
 // A request the caller did not mark safe never goes early, ticket or not.
