@@ -36,6 +36,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
@@ -222,6 +223,59 @@ BOOST_AUTO_TEST_CASE(early_data_without_fast_open)
     BOOST_TEST(!x.client.info.syn_data_acked);
     BOOST_TEST(x.counted.active == 0u);
     BOOST_TEST(x.counted.passive == 0u);
+}
+
+// The synchronous forms, a blocking server on a thread and a blocking client.
+BOOST_AUTO_TEST_CASE(synchronous_forms)
+{
+    private_netns ns(3);
+    fixture f;
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    first_contact(io, acceptor, f);
+
+    tfo::test::served seen;
+    std::thread server([&] {
+        tcp::socket socket = acceptor.accept();
+        ssl::stream<tcp::socket> stream(std::move(socket), f.server_ctx);
+        std::array<char, 256> buffer;
+        const std::size_t n = tfo::ssl::read_early_data(stream, asio::buffer(buffer));
+        seen.early = n > 0;
+        seen.request.assign(buffer.data(), n);
+        tfo::ssl::write_early_data(stream, asio::buffer("early answer\n", 13));
+        while (tfo::ssl::read_early_data(stream, asio::buffer(buffer)) > 0)
+        {
+        }
+        stream.handshake(ssl::stream_base::server);
+        seen.early_accepted = tfo::ssl::early_data_accepted(stream);
+        boost::system::error_code ignored;
+        stream.shutdown(ignored);
+    });
+
+    ssl::stream<tcp::socket> client(io, f.client_ctx);
+    SSL_set_tlsext_host_name(client.native_handle(), "localhost");
+    BOOST_REQUIRE(f.cache.resume(client, "localhost", acceptor.local_endpoint().port()));
+    client.next_layer().connect(acceptor.local_endpoint());
+    const auto outcome = tfo::ssl::handshake_and_write(client, asio::buffer("GET /sync\n", 10), replay_safety::safe);
+    std::string reply;
+    asio::read_until(client, asio::dynamic_buffer(reply), '\n');
+    boost::system::error_code ignored;
+    client.shutdown(ignored);
+    server.join();
+
+    BOOST_TEST((outcome.status == early_data_status::accepted));
+    BOOST_TEST(seen.early);
+    BOOST_TEST(seen.early_accepted);
+    BOOST_TEST(seen.request == "GET /sync\n");
+    BOOST_TEST(reply == "early answer\n");
+
+    // Errors come as exceptions or in an error_code.
+    ssl::stream<tcp::socket> unused(io, f.server_ctx);
+    std::array<char, 1> none;
+    boost::system::error_code ec;
+    BOOST_TEST(tfo::ssl::read_early_data(unused, asio::buffer(none, 0), ec) == 0u);
+    BOOST_TEST((ec == asio::error::invalid_argument));
+    BOOST_CHECK_THROW(tfo::ssl::read_early_data(unused, asio::buffer(none, 0)), boost::system::system_error);
 }
 
 // A request the caller did not mark safe never goes early, ticket or not.

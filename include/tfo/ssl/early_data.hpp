@@ -164,6 +164,21 @@ auto async_handshake_and_write(
     CompletionToken&& token =
         boost::asio::default_completion_token_t<typename boost::asio::ssl::stream<NextLayer>::executor_type>());
 
+/// Performs a client TLS handshake and writes a request, as
+/// `async_handshake_and_write`; blocks until done.
+/// @returns What became of the request's early data.
+/// @throws boost::system::system_error on failure.
+template <typename NextLayer, typename ConstBufferSequence>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+early_data_outcome handshake_and_write(boost::asio::ssl::stream<NextLayer>& stream, const ConstBufferSequence& request,
+                                       replay_safety safety);
+
+/// As above; errors in `ec` (the outcome is then default-constructed).
+template <typename NextLayer, typename ConstBufferSequence>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+early_data_outcome handshake_and_write(boost::asio::ssl::stream<NextLayer>& stream, const ConstBufferSequence& request,
+                                       replay_safety safety, boost::system::error_code& ec);
+
 // ---------------------------------------------------------------------------
 // Server
 // ---------------------------------------------------------------------------
@@ -219,6 +234,19 @@ auto async_read_early_data(
     CompletionToken&& token =
         boost::asio::default_completion_token_t<typename boost::asio::ssl::stream<NextLayer>::executor_type>());
 
+/// Reads early data as `async_read_early_data`; blocks until done.
+/// @returns The number of bytes read; 0 when there is no more early data.
+/// @throws boost::system::system_error on failure.
+template <typename NextLayer, typename MutableBufferSequence>
+    requires boost::asio::is_mutable_buffer_sequence<MutableBufferSequence>::value
+std::size_t read_early_data(boost::asio::ssl::stream<NextLayer>& stream, const MutableBufferSequence& buffers);
+
+/// As above; errors in `ec`.
+template <typename NextLayer, typename MutableBufferSequence>
+    requires boost::asio::is_mutable_buffer_sequence<MutableBufferSequence>::value
+std::size_t read_early_data(boost::asio::ssl::stream<NextLayer>& stream, const MutableBufferSequence& buffers,
+                            boost::system::error_code& ec);
+
 /// Writes data to the client before the handshake completes (TLS 1.3
 /// "0.5-RTT data"): the answer to an early request leaves with the server's
 /// handshake flight, one round trip after the client's SYN.
@@ -243,6 +271,19 @@ auto async_write_early_data(
     boost::asio::ssl::stream<NextLayer>& stream, const ConstBufferSequence& buffers,
     CompletionToken&& token =
         boost::asio::default_completion_token_t<typename boost::asio::ssl::stream<NextLayer>::executor_type>());
+
+/// Writes 0.5-RTT data as `async_write_early_data`; blocks until done.
+/// @returns The number of bytes written: all of them.
+/// @throws boost::system::system_error on failure.
+template <typename NextLayer, typename ConstBufferSequence>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+std::size_t write_early_data(boost::asio::ssl::stream<NextLayer>& stream, const ConstBufferSequence& buffers);
+
+/// As above; errors in `ec`.
+template <typename NextLayer, typename ConstBufferSequence>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+std::size_t write_early_data(boost::asio::ssl::stream<NextLayer>& stream, const ConstBufferSequence& buffers,
+                             boost::system::error_code& ec);
 
 /// Whether the server accepted the client's early data on this connection
 /// (`SSL_get_early_data_status` is `SSL_EARLY_DATA_ACCEPTED`); on a client,

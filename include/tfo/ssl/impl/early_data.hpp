@@ -13,6 +13,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/system/system_error.hpp>
+#include <boost/throw_exception.hpp>
 
 #include <algorithm>
 #include <tuple>
@@ -347,6 +349,139 @@ auto async_write_early_data(boost::asio::ssl::stream<NextLayer>& stream, const C
 {
     return boost::asio::async_compose<CompletionToken, void(boost::system::error_code, std::size_t)>(
         detail::write_early_data_op<NextLayer>(stream, detail::flatten(buffers)), token, stream);
+}
+
+template <typename NextLayer, typename ConstBufferSequence>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+early_data_outcome handshake_and_write(boost::asio::ssl::stream<NextLayer>& stream, const ConstBufferSequence& request,
+                                       replay_safety safety, boost::system::error_code& ec)
+{
+    SSL* ssl = stream.native_handle();
+    const not_attempted_reason reason =
+        detail::early_data_decision(ssl, boost::asio::buffer_size(request), safety);
+    std::size_t flight_size = 0;
+    if (reason == not_attempted_reason::none)
+    {
+        const detail::bytes flight = detail::make_first_flight(ssl, detail::flatten(request), ec);
+        if (ec)
+            return {};
+        flight_size = flight.size();
+        boost::asio::write(stream.next_layer(), boost::asio::buffer(flight), ec);
+        if (ec)
+            return {};
+    }
+    stream.handshake(boost::asio::ssl::stream_base::client, ec);
+    if (ec)
+        return {};
+    const early_data_outcome outcome = detail::make_outcome(ssl, reason, flight_size, detail::over_ipv6(stream));
+    if (outcome.status != early_data_status::accepted)
+    {
+        boost::asio::write(stream, request, ec);
+        if (ec)
+            return {};
+    }
+    return outcome;
+}
+
+template <typename NextLayer, typename ConstBufferSequence>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+early_data_outcome handshake_and_write(boost::asio::ssl::stream<NextLayer>& stream, const ConstBufferSequence& request,
+                                       replay_safety safety)
+{
+    boost::system::error_code ec;
+    const early_data_outcome outcome = handshake_and_write(stream, request, safety, ec);
+    if (ec)
+        boost::throw_exception(boost::system::system_error(ec, "tfo::ssl::handshake_and_write"));
+    return outcome;
+}
+
+template <typename NextLayer, typename MutableBufferSequence>
+    requires boost::asio::is_mutable_buffer_sequence<MutableBufferSequence>::value
+std::size_t read_early_data(boost::asio::ssl::stream<NextLayer>& stream, const MutableBufferSequence& buffers,
+                            boost::system::error_code& ec)
+{
+    const boost::asio::mutable_buffer out = detail::first_buffer(buffers);
+    if (out.size() == 0)
+    {
+        ec = boost::asio::error::invalid_argument;
+        return 0;
+    }
+    SSL* ssl = stream.native_handle();
+    detail::bytes output = detail::take_held_output(ssl);
+    detail::bytes record;
+    for (;;)
+    {
+        const detail::early_read_result r = detail::read_early_step(ssl, std::exchange(record, {}), out, output, ec);
+        if (ec)
+            return 0;
+        if (r.what == detail::early_read::data)
+        {
+            detail::hold_output(ssl, std::move(output));
+            return r.bytes;
+        }
+        // The flight goes out before any wait for the client; not before a
+        // record that is already here (see read_early_data_op).
+        const bool wait_ahead = r.what == detail::early_read::finished ||
+                                detail::readable_now(stream) < std::tuple_size_v<detail::record_header>;
+        if (!output.empty() && wait_ahead)
+        {
+            boost::asio::write(stream.next_layer(), boost::asio::buffer(output), ec);
+            if (ec)
+                return 0;
+            output.clear();
+        }
+        if (r.what == detail::early_read::finished)
+            return 0;
+        detail::record_header header;
+        boost::asio::read(stream.next_layer(), boost::asio::buffer(header), ec);
+        if (ec)
+            return 0;
+        const std::size_t body = detail::record_body_size(header, ec);
+        if (ec)
+            return 0;
+        record.assign(header.begin(), header.end());
+        record.resize(header.size() + body);
+        boost::asio::read(stream.next_layer(), boost::asio::buffer(record.data() + header.size(), body), ec);
+        if (ec)
+            return 0;
+    }
+}
+
+template <typename NextLayer, typename MutableBufferSequence>
+    requires boost::asio::is_mutable_buffer_sequence<MutableBufferSequence>::value
+std::size_t read_early_data(boost::asio::ssl::stream<NextLayer>& stream, const MutableBufferSequence& buffers)
+{
+    boost::system::error_code ec;
+    const std::size_t n = read_early_data(stream, buffers, ec);
+    if (ec)
+        boost::throw_exception(boost::system::system_error(ec, "tfo::ssl::read_early_data"));
+    return n;
+}
+
+template <typename NextLayer, typename ConstBufferSequence>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+std::size_t write_early_data(boost::asio::ssl::stream<NextLayer>& stream, const ConstBufferSequence& buffers,
+                             boost::system::error_code& ec)
+{
+    SSL* ssl = stream.native_handle();
+    const detail::bytes data = detail::flatten(buffers);
+    detail::bytes output = detail::take_held_output(ssl);
+    detail::write_early_step(ssl, data, output, ec);
+    if (ec)
+        return 0;
+    boost::asio::write(stream.next_layer(), boost::asio::buffer(output), ec);
+    return ec ? 0 : data.size();
+}
+
+template <typename NextLayer, typename ConstBufferSequence>
+    requires boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+std::size_t write_early_data(boost::asio::ssl::stream<NextLayer>& stream, const ConstBufferSequence& buffers)
+{
+    boost::system::error_code ec;
+    const std::size_t n = write_early_data(stream, buffers, ec);
+    if (ec)
+        boost::throw_exception(boost::system::system_error(ec, "tfo::ssl::write_early_data"));
+    return n;
 }
 
 template <typename NextLayer>
