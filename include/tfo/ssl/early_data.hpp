@@ -81,6 +81,7 @@ std::string_view to_string(not_attempted_reason r) noexcept;
 /// What `async_handshake_and_write` did with the request.
 struct early_data_outcome
 {
+    /// Whether the request went early, and whether the server took it.
     early_data_status status = early_data_status::not_attempted;
 
     /// When `status` is `not_attempted`, why; otherwise `none`.
@@ -209,6 +210,9 @@ void enable_early_data(boost::asio::ssl::context& context, std::uint32_t max_ear
 /// `async_write_early_data`. The server's handshake flight produced while
 /// reading is held until that write, or until this operation must wait for
 /// the client, so that the flight and the answer leave together.
+///
+/// @param stream A server stream on which no handshake was done, or on which
+/// this operation has not yet returned 0.
 ///
 /// @param buffers Where to put the data; must not be empty. Like
 /// `async_read_some`, the operation reads at most one record's worth.
