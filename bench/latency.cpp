@@ -136,9 +136,13 @@ asio::awaitable<void> serve_tls_early(tcp::socket socket, ssl::context& context)
         auto [ec, n] = co_await stream.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
         (void)ec;
         (void)n;
-        co_return;
     }
-    co_await answer(stream);
+    else
+        co_await answer(stream);
+    // A clean shutdown: OpenSSL removes the session of a connection freed
+    // without one from its cache, and with it the last ticket it issued.
+    auto [ec] = co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    (void)ec;
 }
 
 void log_failure(std::exception_ptr e)

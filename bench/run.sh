@@ -89,7 +89,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 echo "rtt_ms,variant,rep,latency_ms,syn_data_acked" >"$results/latency_raw.csv"
 for i in "${!rtts[@]}"; do
     rtt=${rtts[$i]}
-    say "latency at RTT $rtt ms, ${latency_reps[$i]} reps of 6 variants"
+    say "latency at RTT $rtt ms, ${latency_reps[$i]} reps of 9 variants"
     "$build/link/tfo_link" --rtt-ms "$rtt" --ready-port 8080 --timeout-s 300 \
         --server "'$build/latency' --mode server --port 8080 --tls-port 8443 --cert '$certs/cert.pem' --key '$certs/key.pem'" \
         --client "'$build/latency' --mode client --port 8080 --tls-port 8443 --ca '$certs/cert.pem' --reps ${latency_reps[$i]} --raw '$results/latency_raw.csv'" \
@@ -120,8 +120,8 @@ echo "(cost rows: 'median' is the exact mean per operation)"
 # --- the plot ----------------------------------------------------------------------
 plot_data=$results/latency_plot.dat
 awk -F, '$1 == "latency" { sub(/^rtt_/, "", $2); sub(/ms$/, "", $2); v[$2 "," $3] = $4; r[$2] = 1 }
-         END { print "# rtt asio tfo_async tfo_option tls_asio tls_tfo_async tls_tfo_option";
-               n = split("asio tfo_async tfo_option tls_asio tls_tfo_async tls_tfo_option", names, " ");
+         END { print "# rtt asio tfo_async tfo_option tls_asio tls_tfo_async tls_tfo_option tls_resume tls_early tls_early_tfo";
+               n = split("asio tfo_async tfo_option tls_asio tls_tfo_async tls_tfo_option tls_resume tls_early tls_early_tfo", names, " ");
                for (rtt in r) { line = rtt; for (i = 1; i <= n; ++i) line = line " " v[rtt "," names[i]]; print line } }' \
     "$summary" | sort -n >"$plot_data"
 gnuplot -e "data='$plot_data'; output='$image'; machine='$machine'" "$here/latency.gp"
