@@ -24,7 +24,7 @@
 namespace asio = boost::asio;
 using asio::ip::tcp;
 namespace ut = boost::unit_test;
-using tfo::test::private_netns;
+using tfo::netns::private_netns;
 
 namespace {
 
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(mode_0_client_refused_by_kernel)
     asio::io_context io;
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16); // the option itself is accepted
     boost::system::error_code ec;
-    tfo::test::raw_fastopen_client(io, acceptor.local_endpoint(), request, ec);
+    tfo::netns::raw_fastopen_client(io, acceptor.local_endpoint(), request, ec);
     BOOST_TEST((ec == asio::error::operation_not_supported), ec.message());
     tcp::socket plain(io);
     plain.connect(acceptor.local_endpoint());
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(mode_2_server_only_client_refused)
     asio::io_context io;
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
     boost::system::error_code ec;
-    tfo::test::raw_fastopen_client(io, acceptor.local_endpoint(), request, ec);
+    tfo::netns::raw_fastopen_client(io, acceptor.local_endpoint(), request, ec);
     BOOST_TEST((ec == asio::error::operation_not_supported), ec.message());
 }
 
@@ -167,9 +167,9 @@ BOOST_AUTO_TEST_CASE(no_cookie_option_on_both_sides)
     tcp::socket client(io, tcp::v4());
     client.set_option(tfo::fast_open_no_cookie{true});
     const auto before = tfo::kernel_counters();
-    const ssize_t n = ::sendto(client.native_handle(), request.data(), request.size(), MSG_FASTOPEN,
-                               acceptor.local_endpoint().data(), acceptor.local_endpoint().size());
-    BOOST_TEST(n == static_cast<ssize_t>(request.size()));
+    boost::system::error_code ec;
+    tfo::netns::fastopen_sendto(client, acceptor.local_endpoint(), request, ec);
+    BOOST_TEST(!ec, ec.message());
     tcp::socket server = acceptor.accept();
     const auto counted = tfo::kernel_counters() - before;
     BOOST_TEST(counted.cookie_reqd == 0u);

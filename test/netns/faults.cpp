@@ -32,7 +32,7 @@
 namespace asio = boost::asio;
 using asio::ip::tcp;
 namespace ut = boost::unit_test;
-using tfo::test::private_netns;
+using tfo::netns::private_netns;
 
 namespace {
 

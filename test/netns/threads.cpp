@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_SUITE(threads, *ut::precondition(tfo::test::netns_available) * u
 
 BOOST_AUTO_TEST_CASE(many_threads_one_io_context)
 {
-    tfo::test::private_netns ns(3);
+    tfo::netns::private_netns ns(3);
     asio::io_context io(4);
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 1024);
     acceptor.listen(1024);
