@@ -14,8 +14,7 @@
 
 namespace tfo::test {
 
-// test/netns/async_fastopen_connect.cpp still names it here; drop this
-// alias when that file is split.
+// Some tests (async_fastopen_connect, ssl_early_data) still name it here.
 using tfo::netns::private_netns;
 
 /// A Boost.Test precondition: skips the test, with the reason, where no
