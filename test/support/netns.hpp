@@ -14,7 +14,7 @@
 
 namespace tfo::test {
 
-// Some tests (async_fastopen_connect, ssl_early_data) still name it here.
+// Tests name it here too (the connect fixture, the ssl tests).
 using tfo::netns::private_netns;
 
 /// A Boost.Test precondition: skips the test, with the reason, where no
