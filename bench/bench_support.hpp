@@ -9,7 +9,7 @@
 #ifndef TFO_BENCH_SUPPORT_HPP
 #define TFO_BENCH_SUPPORT_HPP
 
-#include "private_netns.hpp"
+#include <tfo/netns/private_netns.hpp>
 
 #include <algorithm>
 #include <array>
@@ -181,9 +181,9 @@ inline const char* name(variant v)
 /// clients and servers. The loopback benchmarks can then send as much as they
 /// like without touching the host's interfaces or sysctls. Keep the result
 /// alive while benchmarking.
-inline std::unique_ptr<tfo::test::private_netns> enter_private_netns()
+inline std::unique_ptr<tfo::netns::private_netns> enter_private_netns()
 {
-    auto ns = std::make_unique<tfo::test::private_netns>(3);
+    auto ns = std::make_unique<tfo::netns::private_netns>(3);
     // Short connections churn through ephemeral ports; give them all.
     ns->set_sysctl("net/ipv4/ip_local_port_range", "1024 65535");
     return ns;

@@ -5,7 +5,7 @@
 // a fresh connection carrying one 100-byte request and one 100-byte response,
 // with and without TCP Fast Open, in clear and over TLS 1.3.
 //
-// Run both sides through bench/link/tfo_link, which puts them in two network
+// Run both sides through tools/link (tfo-link), which puts them in two network
 // namespaces joined by a link with a set round-trip time (see bench/run.sh):
 //
 //   latency --mode server --port 8080 --tls-port 8443 [--tls-early-port 8444] --cert C --key K
@@ -222,7 +222,7 @@ int run_server(const tfo_bench::options& options)
     tls_early.use_private_key_file(options.get("key", "key.pem"), ssl::context::pem);
     tfo::ssl::enable_early_data(tls_early, 16384);
 
-    // The TLS port listens first: tfo_link --ready-port waits for the plain one.
+    // The TLS port listens first: tfo-link --ready-port waits for the plain one.
     tcp::acceptor tls_acceptor = make_acceptor(io, {address, static_cast<unsigned short>(options.get_int("tls-port", 8443))});
     tcp::acceptor early_acceptor =
         make_acceptor(io, {address, static_cast<unsigned short>(options.get_int("tls-early-port", 8444))});
@@ -515,7 +515,7 @@ asio::awaitable<void> run_client(const client_settings& settings, ssl::context& 
         return v.tls ? one_tls(settings.tls, v.how, context) : one_plain(settings.plain, v.how);
     };
 
-    // The first connection of a run has no cookie yet (tfo_link starts with
+    // The first connection of a run has no cookie yet (tfo-link starts with
     // empty TCP metrics): it fetches one. One per variant also warms the code.
     for (const variant& v : variants)
         co_await one(v);

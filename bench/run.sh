@@ -8,7 +8,7 @@
 #
 # Needs root (network namespaces, TUN). Installs what is missing with apt-get.
 # Nothing leaves the machine: latency runs in two private namespaces joined by
-# bench/link/tfo_link, rate and cost on the loopback of a private namespace.
+# tools/link (tfo-link), rate and cost on the loopback of a private namespace.
 #
 # Environment:
 #   TFO_BENCH_BUILD_DIR  build directory (default: build-bench in the repository)
@@ -90,7 +90,7 @@ echo "rtt_ms,variant,rep,latency_ms,syn_data_acked" >"$results/latency_raw.csv"
 for i in "${!rtts[@]}"; do
     rtt=${rtts[$i]}
     say "latency at RTT $rtt ms, ${latency_reps[$i]} reps of 9 variants"
-    "$build/link/tfo_link" --rtt-ms "$rtt" --ready-port 8080 --timeout-s 300 \
+    "$build/tools/link/tfo-link" --rtt-ms "$rtt" --ready-port 8080 --timeout-s 300 \
         --server "'$build/latency' --mode server --port 8080 --tls-port 8443 --cert '$certs/cert.pem' --key '$certs/key.pem'" \
         --client "'$build/latency' --mode client --port 8080 --tls-port 8443 --ca '$certs/cert.pem' --reps ${latency_reps[$i]} --raw '$results/latency_raw.csv'" \
         >>"$summary"

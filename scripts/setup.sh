@@ -3,7 +3,7 @@
 # when it is missing, on Debian or Ubuntu. Run as root to install; otherwise
 # it lists the packages to install.
 
-tfo_packages=(g++ cmake make doxygen python3 libboost1.81-dev libboost-test1.81-dev libssl-dev openssl nftables iproute2 util-linux nginx-light)
+tfo_packages=(g++ cmake make doxygen python3 libboost1.81-dev libboost-test1.81-dev libssl-dev openssl nftables iproute2 util-linux jq pkg-config nginx-light)
 # nginx-light is a peer in the TLS early-data tests (test/netns/ssl_peers.cpp).
 # The fuzzers (scripts/fuzz.sh) add clang and libclang-rt-14-dev.
 

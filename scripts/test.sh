@@ -6,7 +6,10 @@
 #   scripts/test.sh              the default run (a few minutes on 2 cores)
 #   scripts/test.sh --sanitize   the whole suite under AddressSanitizer + UBSan
 #   scripts/test.sh --tsan       the multi-threaded tests under ThreadSanitizer
-#   CI=true scripts/test.sh      all of the above, plus the parser fuzzers
+#   CI=true scripts/test.sh      all of the above, plus the namespace and example
+#                                tests as an unprivileged user, a build and test
+#                                against the newest Boost.Asio (third_party/), and
+#                                the parser fuzzers
 #
 # The namespace tests never touch the host's settings. As root (and in CI)
 # they must run: TFO_REQUIRE_NETNS=1 turns a would-be skip into a failure.
@@ -54,6 +57,47 @@ consumer_projects() {
     cmake -S "$tfo_root/test/cmake_subdir" -B "$prefix/subdir" >/dev/null
     cmake --build "$prefix/subdir" -j2 >/dev/null
     "$prefix/subdir/consumer"
+    echo "== pkg-config: g++ \$(pkg-config --cflags --libs tfo)"
+    local pc_path
+    pc_path=$(dirname "$(find "$prefix/install" -name tfo.pc -print -quit)")
+    PKG_CONFIG_PATH=$pc_path pkg-config --exists --print-errors tfo tfo-key-schedule tfo-ssl
+    # shellcheck disable=SC2046
+    g++ -std=c++20 -o "$prefix/pkgconfig_consumer" "$tfo_root/test/pkgconfig_consumer.cpp" \
+        $(PKG_CONFIG_PATH=$pc_path pkg-config --cflags --libs tfo)
+    "$prefix/pkgconfig_consumer"
+}
+
+# The namespace and example tests once more as an unprivileged user, in user
+# namespaces of its own, so that they keep passing for users who are not root.
+unprivileged_tests() {
+    echo "== the namespace and example tests as an unprivileged user (nobody)"
+    local as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env)
+    if ! "${as_nobody[@]}" unshare --user --map-root-user --net true; then
+        echo "unprivileged user namespaces are not available here" >&2
+        return 1
+    fi
+    # ctest writes its logs in the build tree: let nobody write there for
+    # this run, then give the logs back.
+    local dir="$tfo_root/build" status=0
+    mkdir -p "$dir/Testing/Temporary"
+    chmod -R a+rwX "$dir/Testing"
+    "${as_nobody[@]}" env TFO_REQUIRE_NETNS=1 PATH="$PATH" \
+        ctest --test-dir "$dir" --output-on-failure --timeout 300 -L 'netns|example' -LE stress -j2 || status=$?
+    chown -R "$(id -u):$(id -g)" "$dir/Testing"
+    chmod -R go-w "$dir/Testing"
+    return $status
+}
+
+# The library, the tests and the examples against the newest Boost.Asio
+# (vendored, see third_party/README.md) ahead of Debian's Boost headers.
+newest_asio() {
+    echo "== Boost.Asio 1.38 (Boost 1.90) instead of Debian's 1.26"
+    local dir="$tfo_root/build-asio-1.38"
+    mkdir -p "$dir/asio"
+    tar -xzf "$tfo_root/third_party/boost-asio-1.38.0-include.tar.gz" -C "$dir/asio"
+    tfo_configure "$dir" -DCMAKE_CXX_FLAGS="-isystem $dir/asio/include"
+    cmake --build "$dir" -j2
+    (cd "$dir" && ctest --output-on-failure --timeout 900 -L 'unit|netns' -LE stress -j2)
 }
 
 case "$mode" in
@@ -64,6 +108,8 @@ default)
     run_suite "$tfo_root/build" -DTFO_BUILD_BENCH=ON
     consumer_projects
     if [ "${CI:-}" = "true" ]; then
+        unprivileged_tests
+        newest_asio
         "$tfo_root/scripts/fuzz.sh" 20
         sanitized_suite
         thread_sanitized_tests

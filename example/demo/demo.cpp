@@ -12,7 +12,7 @@
 
 #include <tfo/tfo.hpp>
 
-#include "private_netns.hpp"
+#include <tfo/netns/private_netns.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -134,7 +134,7 @@ int main(int argc, char** argv)
 
     try
     {
-        tfo::test::private_netns ns(3);
+        tfo::netns::private_netns ns(3);
         asio::io_context io;
         tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
         acceptor.set_option(tfo::fast_open{16}); // the one line a server adds

@@ -30,7 +30,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace std::chrono_literals;
 namespace ut = boost::unit_test;
-using tfo::test::private_netns;
+using tfo::netns::private_netns;
 using clock_type = tfo::key_schedule::clock;
 
 namespace {

@@ -80,7 +80,10 @@ public:
     {
         id.write_to(dir);
         const std::string d = dir.string();
+        // `user root root`: as root nginx hands its temp folders to its user,
+        // by default nobody, which a user namespace (non-root runs) does not map.
         std::ofstream(dir / "nginx.conf") << "daemon off; master_process off; worker_processes 1;\n"
+                                             "user root root;\n"
                                              "pid " << d << "/nginx.pid;\n"
                                              "error_log " << d << "/error.log info;\n"
                                              "events { worker_connections 64; }\n"

@@ -126,7 +126,7 @@ std::size_t connections_to_run()
 
 void run_mode(int mode)
 {
-    tfo::test::private_netns ns(mode);
+    tfo::netns::private_netns ns(mode);
     asio::io_context io;
     auto acceptor = tfo::test::make_listener(io, tcp::v4(), 4096);
     acceptor.listen(4096);

@@ -10,6 +10,8 @@
 #ifndef TFO_TEST_SUPPORT_ECHO_SERVER_HPP
 #define TFO_TEST_SUPPORT_ECHO_SERVER_HPP
 
+#include <tfo/fast_open_info.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -28,7 +30,7 @@ struct echo_stats
 {
     std::atomic<std::uint64_t> connections{0};
     std::atomic<std::uint64_t> bytes{0};
-    std::atomic<std::uint64_t> with_data_in_syn{0};
+    std::atomic<std::uint64_t> with_data_in_syn{0}; ///< accepted with data in the SYN (TCP_INFO)
 };
 
 namespace detail {
@@ -38,8 +40,10 @@ namespace detail {
 inline boost::asio::awaitable<void> echo_session(boost::asio::ip::tcp::socket s, echo_stats& stats)
 {
     namespace asio = boost::asio;
-    if (s.available() > 0)
-        ++stats.with_data_in_syn; // accept returned with the request already queued
+    // The kernel's word (TCP_INFO on the accepted socket), not bytes that
+    // happen to be queued at accept.
+    if (tfo::get_fast_open_info(s).syn_data_acked)
+        ++stats.with_data_in_syn;
     std::string data;
     auto [ec, n] = co_await asio::async_read(s, asio::dynamic_buffer(data), asio::as_tuple(asio::use_awaitable));
     if (ec != asio::error::eof)

@@ -4,7 +4,9 @@
 
 #include "netns.hpp"
 
+#include <cstdio>
 #include <cstdlib>
+#include <sys/utsname.h>
 
 namespace tfo::test {
 namespace {
@@ -21,11 +23,20 @@ boost::test_tools::assertion_result netns_available(boost::unit_test::test_unit_
 {
     if (netns_required())
         return true;
-    auto reason = netns_unavailable_reason();
+    auto reason = tfo::netns::unavailable_reason();
     boost::test_tools::assertion_result result(!reason);
     if (reason)
         result.message() << "no private network namespace (" << *reason << ")";
     return result;
+}
+
+bool kernel_at_least(int major, int minor)
+{
+    utsname u{};
+    ::uname(&u);
+    int ma = 0, mi = 0;
+    std::sscanf(u.release, "%d.%d", &ma, &mi);
+    return ma > major || (ma == major && mi >= minor);
 }
 
 } // namespace tfo::test

@@ -9,34 +9,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <cerrno>
-#include <sys/socket.h>
-
 namespace tfo::test {
-
-boost::asio::ip::tcp::socket raw_fastopen_client(boost::asio::io_context& io,
-                                                 const boost::asio::ip::tcp::endpoint& server, std::string_view data,
-                                                 boost::system::error_code& ec)
-{
-    boost::asio::ip::tcp::socket socket(io);
-    socket.open(server.protocol(), ec);
-    if (ec)
-        return socket;
-    // Blocking: returns once the handshake is done and all of `data` is queued.
-    const ssize_t n = ::sendto(socket.native_handle(), data.data(), data.size(), MSG_FASTOPEN | MSG_NOSIGNAL,
-                               server.data(), static_cast<socklen_t>(server.size()));
-    if (n < 0)
-    {
-        ec.assign(errno, boost::system::system_category());
-        socket.close();
-    }
-    else if (static_cast<std::size_t>(n) != data.size())
-    {
-        ec = boost::asio::error::message_size;
-        socket.close();
-    }
-    return socket;
-}
 
 boost::asio::ip::tcp::acceptor make_listener(boost::asio::io_context& io, const boost::asio::ip::tcp& protocol,
                                              int queue)
@@ -58,7 +31,7 @@ raw_connection raw_connect_once(boost::asio::io_context& io, boost::asio::ip::tc
 {
     const auto before = tfo::kernel_counters();
     boost::system::error_code ec;
-    auto client = raw_fastopen_client(io, acceptor.local_endpoint(), data, ec);
+    auto client = tfo::netns::raw_fastopen_client(io, acceptor.local_endpoint(), data, ec);
     BOOST_REQUIRE_MESSAGE(!ec, "raw fast-open connect: " << ec.message());
     auto server = acceptor.accept();
     const std::size_t readable = server.available();

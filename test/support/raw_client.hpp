@@ -1,15 +1,16 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
 //
-// A client that uses the kernel's interface directly, with no tfo code in
-// the way, so that tests of the server side and of the evidence functions
-// do not depend on the library's own client.
+// Boost.Test glue around tfo::netns::raw_fastopen_client: a listener and
+// one raw fast-open connection whose arrival the test checks.
 //
 
 #ifndef TFO_TEST_SUPPORT_RAW_CLIENT_HPP
 #define TFO_TEST_SUPPORT_RAW_CLIENT_HPP
 
 #include <tfo/system.hpp>
+
+#include <tfo/netns/raw_client.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,12 +19,6 @@
 #include <string_view>
 
 namespace tfo::test {
-
-/// Connects with one blocking sendto(MSG_FASTOPEN) carrying `data`, and
-/// returns the connected socket. On failure `ec` is set and the socket closed.
-boost::asio::ip::tcp::socket raw_fastopen_client(boost::asio::io_context& io,
-                                                 const boost::asio::ip::tcp::endpoint& server, std::string_view data,
-                                                 boost::system::error_code& ec);
 
 /// A listening acceptor on an ephemeral loopback port of `protocol`, with
 /// `tfo::fast_open{queue}` set before listen() when `queue` is positive.

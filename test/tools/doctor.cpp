@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(correct_diagnosis_in_each_mode)
                           expectation{3, "\"ready\"", "\"tfo_off\""},
                           expectation{0x207, "\"server_no_cookie\"", "\"tfo_off\""}})
     {
-        tfo::test::private_netns ns(e.mode);
+        tfo::netns::private_netns ns(e.mode);
         const std::string json = run_doctor("--json");
         BOOST_TEST_CONTEXT("mode " << e.mode << ":\n" << json)
         {
@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(correct_diagnosis_in_each_mode)
 
 BOOST_AUTO_TEST_CASE(counters_of_this_namespace_and_the_expected_value)
 {
-    tfo::test::private_netns ns(1);
+    tfo::netns::private_netns ns(1);
     const std::string json = run_doctor("--json --expect 3 --no-self-test");
     BOOST_TEST(json.find("\"unexpected_value\"") != std::string::npos, json);
     BOOST_TEST(json.find("\"counters\": {\"active\": 0,") != std::string::npos, json);

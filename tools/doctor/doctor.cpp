@@ -4,7 +4,8 @@
 
 #include "doctor.hpp"
 
-#include "private_netns.hpp"
+#include <tfo/netns/private_netns.hpp>
+#include <tfo/netns/raw_client.hpp>
 
 #include <tfo/fast_open_info.hpp>
 #include <tfo/socket_options.hpp>
@@ -79,7 +80,7 @@ std::vector<unsigned char> parse_key_text(const std::string& text)
 self_test run_self_test()
 {
     self_test result;
-    if (auto why = tfo::test::netns_unavailable_reason())
+    if (auto why = tfo::netns::unavailable_reason())
     {
         result.skipped_because = "no private network namespace: " + *why;
         return result;
@@ -104,7 +105,7 @@ self_test run_self_test()
         {
             namespace asio = boost::asio;
             using asio::ip::tcp;
-            tfo::test::private_netns ns(3);
+            tfo::netns::private_netns ns(3);
             asio::io_context io;
             tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
             acceptor.set_option(tfo::fast_open{4});
@@ -113,11 +114,10 @@ self_test run_self_test()
             for (int i = 0; i < 2; ++i)
             {
                 const auto before = tfo::kernel_counters();
-                tcp::socket client(io, tcp::v4());
-                const auto server_ep = acceptor.local_endpoint();
-                if (::sendto(client.native_handle(), ping.data(), ping.size(), MSG_FASTOPEN, server_ep.data(),
-                             server_ep.size()) != static_cast<ssize_t>(ping.size()))
-                    throw std::runtime_error(std::string("sendto(MSG_FASTOPEN): ") + std::strerror(errno));
+                boost::system::error_code ec;
+                tcp::socket client = tfo::netns::raw_fastopen_client(io, acceptor.local_endpoint(), ping, ec);
+                if (ec)
+                    throw std::runtime_error("sendto(MSG_FASTOPEN): " + ec.message());
                 tcp::socket server = acceptor.accept();
                 std::string got(ping.size(), '\0');
                 asio::read(server, asio::buffer(got));

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Self-test for tfo_link: delay accuracy (ping, TCP connect, TCP Fast Open),
+# Self-test for tfo-link: delay accuracy (ping, TCP connect, TCP Fast Open),
 # loss, exit-status/timeout/signal handling, and that nothing is left behind.
 #
-# usage: selftest.sh [path/to/tfo_link]     (builds it with CMake if omitted)
+# usage: selftest.sh [path/to/tfo-link]     (builds it with CMake if omitted)
 # Needs root (network namespaces).  Installs iputils-ping if missing.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
 tol_ms=${TFO_LINK_TOLERANCE_MS:-0.5}
 marker="tfo_link_selftest_$$"      # tags every child command so leftovers are findable
 fails=0
@@ -26,9 +27,10 @@ if [ $# -ge 1 ]; then
     link=$1
 else
     build=${TFO_LINK_BUILD_DIR:-/tmp/tfo_link_selftest_build}
-    cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$build" -j1 >/dev/null
-    link=$build/tfo_link
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTFO_BUILD_TESTS=OFF -DTFO_BUILD_EXAMPLES=OFF \
+        -DTFO_BUILD_TOOLS=ON >/dev/null
+    cmake --build "$build" -j2 --target tfo-link >/dev/null
+    link=$build/tools/link/tfo-link
 fi
 [ -x "$link" ] || { echo "selftest.sh: no executable at $link" >&2; exit 1; }
 
@@ -44,7 +46,7 @@ host_tfo_before=$(cat /proc/sys/net/ipv4/tcp_fastopen)
 # ---- 1. ICMP round trip: ping's average must match the configured RTT
 for rtt in 10 20 50; do
     out=$("$link" --rtt-ms "$rtt" --timeout-s 30 --server "exec sleep 60.$$ # $marker" \
-        --client "ping -q -c 20 -i 0.05 -W 2 10.200.0.2") || { fail "ping rtt=$rtt: tfo_link failed"; continue; }
+        --client "ping -q -c 20 -i 0.05 -W 2 10.200.0.2") || { fail "ping rtt=$rtt: tfo-link failed"; continue; }
     stats=$(echo "$out" | sed -n 's|^rtt min/avg/max/mdev = \([^ ]*\) ms$|\1|p')
     avg=$(echo "$stats" | cut -d/ -f2)
     if [ -n "$avg" ] && within "$avg" "$rtt" "$tol_ms"; then
@@ -114,7 +116,7 @@ if out=$("$link" --rtt-ms $rtt --timeout-s 30 --ready-port 9000 --ready-timeout-
     if within "$saved" $rtt "$tol1"; then pass "TFO saves one round trip: $saved ms"
     else fail "TFO saved $saved ms, expected ~$rtt"; fi
 else
-    fail "TCP test: tfo_link failed: $out"
+    fail "TCP test: tfo-link failed: $out"
 fi
 
 # ---- 3. loss: 20% per direction loses ~36% of echo round trips
@@ -147,7 +149,7 @@ lpid=$!
 sleep 0.3
 kill -TERM $lpid
 rc=0; wait $lpid || rc=$?
-[ $rc = 143 ] && pass "SIGTERM to tfo_link stops the run (exit 143)" || fail "SIGTERM: rc=$rc"
+[ $rc = 143 ] && pass "SIGTERM to tfo-link stops the run (exit 143)" || fail "SIGTERM: rc=$rc"
 
 # A server that daemonizes a grandchild: the PID namespace must reap it too.
 rc=0; "$link" --rtt-ms 1 --server "setsid sleep 62.$$ & exec sleep 60.$$ # $marker" --client 'sleep 0.2' || rc=$?

@@ -4,14 +4,13 @@
 #
 #   run_in_netns.sh <scenario>
 #
-# Scenarios (see the functions at the end):
-#   echo_tfo  echo_fallback  threaded_tfo  http_tfo  http_fallback
-#   http_plain_client  tls_tfo  tls_fallback  tls_plain_client
-#
-# The programs come from the environment, set by example/CMakeLists.txt:
-# ECHO_SERVER CORO_CLIENT THREADED_SERVER HTTP_SERVER HTTP_CLIENT TLS_SERVER
-# TLS_CLIENT. Exit status: 0 passed, 1 failed, 77 skipped because no network
-# namespace could be made (with TFO_REQUIRE_NETNS=1 that is a failure).
+# A scenario is one of the scenario_* functions at the end; test/examples/CMakeLists.txt
+# holds the list and registers each as a test. The programs come from the
+# environment, set there: ECHO_SERVER CORO_CLIENT THREADED_SERVER HTTP_SERVER
+# HTTP_CLIENT TLS_SERVER TLS_CLIENT, and TFO_DOCTOR, whose --json output gives
+# the namespace's counters. Exit status: 0 passed, 1 failed, 77 skipped
+# because no network namespace could be made (with TFO_REQUIRE_NETNS=1 that
+# is a failure).
 #
 # Everything, including net.ipv4.tcp_fastopen, happens inside the namespace:
 # the host's settings are never touched and traffic never leaves loopback.
@@ -64,24 +63,25 @@ set_fastopen() {
     echo "== net.ipv4.tcp_fastopen=$1"
 }
 
-# One TcpExt counter of this namespace, found by its name in the header line.
-counter() {
-    awk -v name="$1" '
-        $1 == "TcpExt:" && !header { for (i = 2; i <= NF; i++) if ($i == name) column = i; header = 1; next }
-        $1 == "TcpExt:" { print (column ? $column : 0); exit }' /proc/net/netstat
+# The namespace's Fast Open counters, as tfo-doctor reads them with the
+# library (tfo::kernel_counters): one JSON object, keyed by member name
+# (active, active_fail, passive, passive_fail, cookie_reqd, ...).
+counters() {
+    local json
+    json=$("$TFO_DOCTOR" --json --no-self-test || true)
+    jq -ce '.counters | objects' <<<"$json" || fail "tfo-doctor gave no counters: $json"
 }
 
-counter_names=(TCPFastOpenActive TCPFastOpenActiveFail TCPFastOpenPassive TCPFastOpenPassiveFail TCPFastOpenCookieReqd)
-declare -A before
+before='{}'
 snapshot() {
-    local name
-    for name in "${counter_names[@]}"; do before[$name]=$(counter "$name"); done
+    before=$(counters)
 }
 
 # require_counter <name> <test operator> <value>: checks how much a counter
 # moved since the last snapshot.
 require_counter() {
-    local delta=$(($(counter "$1") - ${before[$1]}))
+    local delta
+    delta=$(jq -n --argjson a "$(counters)" --argjson b "$before" --arg name "$1" '$a[$name] - $b[$name]')
     test "$delta" "$2" "$3" || fail "$1 went up by $delta, expected $2 $3"
     echo "ok: $1 +$delta ($2 $3)"
 }
@@ -136,24 +136,24 @@ make_certificate() {
 # The first connection asks for a cookie; the next <n> - 1 carry data in the SYN.
 require_cookie_then_fast_open() {
     local n=$1
-    require_counter TCPFastOpenCookieReqd -ge 1
-    require_counter TCPFastOpenActive -ge $((n - 1))
-    require_counter TCPFastOpenPassive -ge $((n - 1))
-    require_counter TCPFastOpenActiveFail -eq 0
-    require_counter TCPFastOpenPassiveFail -eq 0
+    require_counter cookie_reqd -ge 1
+    require_counter active -ge $((n - 1))
+    require_counter passive -ge $((n - 1))
+    require_counter active_fail -eq 0
+    require_counter passive_fail -eq 0
 }
 
 # Fast Open did not happen, and nothing failed trying.
 require_no_fast_open() {
-    require_counter TCPFastOpenActive -eq 0
-    require_counter TCPFastOpenPassive -eq 0
-    require_counter TCPFastOpenActiveFail -eq 0
-    require_counter TCPFastOpenPassiveFail -eq 0
+    require_counter active -eq 0
+    require_counter passive -eq 0
+    require_counter active_fail -eq 0
+    require_counter passive_fail -eq 0
 }
 
 port=7000
 
-echo_tfo() {
+scenario_echo_tfo() {
     set_fastopen 3
     snapshot
     start_server $port "$ECHO_SERVER" $port --max-connections 3
@@ -166,7 +166,7 @@ echo_tfo() {
     require_lines "$workdir/server.log" 'data in SYN: yes' 2
 }
 
-echo_fallback() {
+scenario_echo_fallback() {
     # A listener without the option: the client asks for a cookie and never gets one.
     set_fastopen 3
     snapshot
@@ -187,7 +187,7 @@ echo_fallback() {
     require_lines "$workdir/client.log" 'reply "hello tfo", request in SYN: no' 2
 }
 
-threaded_tfo() {
+scenario_threaded_tfo() {
     # Six connections spread over four listeners: a cookie from one listener
     # must be accepted by the others.
     set_fastopen 3
@@ -202,7 +202,7 @@ threaded_tfo() {
     echo "listeners used: $(grep -o '^listener [0-9]*' "$workdir/server.log" | sort -u | tr '\n' ' ')"
 }
 
-http_tfo() {
+scenario_http_tfo() {
     set_fastopen 3
     snapshot
     start_server $port "$HTTP_SERVER" $port --max-connections 3
@@ -214,7 +214,7 @@ http_tfo() {
     require_lines "$workdir/server.log" 'GET / .*request in SYN: yes' 2
 }
 
-http_fallback() {
+scenario_http_fallback() {
     set_fastopen 3
     snapshot
     start_server $port "$HTTP_SERVER" $port --max-connections 2 --no-fast-open
@@ -230,11 +230,11 @@ http_fallback() {
     run_client "$HTTP_CLIENT" 127.0.0.1 $port / --count 2
     finish_server
     require_no_fast_open
-    require_counter TCPFastOpenCookieReqd -eq 0
+    require_counter cookie_reqd -eq 0
     require_lines "$workdir/client.log" '200 OK, body "hello from tfo http_server", request in SYN: no' 2
 }
 
-http_plain_client() {
+scenario_http_plain_client() {
     # An ordinary client, bash's /dev/tcp, against the fast-open server.
     set_fastopen 3
     snapshot
@@ -252,7 +252,7 @@ http_plain_client() {
     require_lines "$workdir/server.log" 'request in SYN: no' 1
 }
 
-tls_tfo() {
+scenario_tls_tfo() {
     make_certificate
     set_fastopen 3
     snapshot
@@ -265,7 +265,7 @@ tls_tfo() {
     require_lines "$workdir/server.log" 'ClientHello in SYN: yes' 2
 }
 
-tls_fallback() {
+scenario_tls_fallback() {
     make_certificate
     set_fastopen 3
     snapshot
@@ -283,11 +283,11 @@ tls_fallback() {
     run_client "$TLS_CLIENT" localhost $port "$workdir/cert.pem" "hello tfo" --count 2
     finish_server
     require_no_fast_open
-    require_counter TCPFastOpenCookieReqd -eq 0
+    require_counter cookie_reqd -eq 0
     require_lines "$workdir/client.log" 'reply "echo: hello tfo", ClientHello in SYN: no' 2
 }
 
-tls_plain_client() {
+scenario_tls_plain_client() {
     # An ordinary TLS client, openssl s_client, against the fast-open server.
     make_certificate
     set_fastopen 3
@@ -301,12 +301,6 @@ tls_plain_client() {
     require_lines "$workdir/server.log" 'ClientHello in SYN: no, got "hello tfo"' 1
 }
 
-case $scenario in
-echo_tfo | echo_fallback | threaded_tfo | http_tfo | http_fallback | http_plain_client | tls_tfo | tls_fallback | tls_plain_client)
-    "$scenario"
-    echo "PASS: $scenario"
-    ;;
-*)
-    fail "unknown scenario: $scenario"
-    ;;
-esac
+[[ $(type -t "scenario_$scenario") == function ]] || fail "unknown scenario: $scenario"
+"scenario_$scenario"
+echo "PASS: $scenario"

@@ -1,0 +1,29 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// How tfo-link reports a failed system call.
+//
+
+#ifndef TFO_TOOLS_LINK_SYSTEM_ERROR_HPP
+#define TFO_TOOLS_LINK_SYSTEM_ERROR_HPP
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace tfo::link {
+
+inline std::string errno_text(const std::string& what, int error = errno)
+{
+    return what + ": " + std::strerror(error);
+}
+
+[[noreturn]] inline void throw_errno(const std::string& what)
+{
+    throw std::runtime_error(errno_text(what));
+}
+
+} // namespace tfo::link
+
+#endif
