@@ -72,24 +72,9 @@ bool parse_number(std::string_view word, T& value)
 
 std::uint64_t* counter_field(fast_open_counters& c, std::string_view name)
 {
-    struct entry
-    {
-        std::string_view name;
-        std::uint64_t fast_open_counters::*field;
-    };
-    static constexpr entry table[] = {
-        {"TCPFastOpenActive", &fast_open_counters::active},
-        {"TCPFastOpenActiveFail", &fast_open_counters::active_fail},
-        {"TCPFastOpenPassive", &fast_open_counters::passive},
-        {"TCPFastOpenPassiveFail", &fast_open_counters::passive_fail},
-        {"TCPFastOpenListenOverflow", &fast_open_counters::listen_overflow},
-        {"TCPFastOpenCookieReqd", &fast_open_counters::cookie_reqd},
-        {"TCPFastOpenBlackhole", &fast_open_counters::blackhole},
-        {"TCPFastOpenPassiveAltKey", &fast_open_counters::passive_alt_key},
-    };
-    for (const auto& e : table)
-        if (e.name == name)
-            return &(c.*e.field);
+    for (const auto& counter : fast_open_counter_table)
+        if (counter.kernel_name == name)
+            return &(c.*counter.member);
     return nullptr;
 }
 
@@ -195,16 +180,10 @@ fast_open_counters kernel_counters()
 
 fast_open_counters operator-(const fast_open_counters& after, const fast_open_counters& before) noexcept
 {
-    return {
-        after.active - before.active,
-        after.active_fail - before.active_fail,
-        after.passive - before.passive,
-        after.passive_fail - before.passive_fail,
-        after.listen_overflow - before.listen_overflow,
-        after.cookie_reqd - before.cookie_reqd,
-        after.blackhole - before.blackhole,
-        after.passive_alt_key - before.passive_alt_key,
-    };
+    fast_open_counters difference;
+    for (const auto& counter : fast_open_counter_table)
+        difference.*counter.member = after.*counter.member - before.*counter.member;
+    return difference;
 }
 
 } // namespace tfo

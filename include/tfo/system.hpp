@@ -5,8 +5,11 @@
 #ifndef TFO_SYSTEM_HPP
 #define TFO_SYSTEM_HPP
 
+#include <tfo/detail/linux_tcp.hpp>
+
 #include <boost/system/error_code.hpp>
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -24,20 +27,41 @@ struct fast_open_support
 
     /// Bit 0x1: clients may send data in the SYN (`MSG_FASTOPEN`,
     /// `TCP_FASTOPEN_CONNECT`). Linux's default is 1.
-    bool client_enabled() const noexcept { return (value & 0x1) != 0; }
+    bool client_enabled() const noexcept { return (value & detail::sysctl_client_enable) != 0; }
 
     /// Bit 0x2: listeners with the `tfo::fast_open` option accept data in the SYN.
-    bool server_enabled() const noexcept { return (value & 0x2) != 0; }
+    bool server_enabled() const noexcept { return (value & detail::sysctl_server_enable) != 0; }
 
     /// Bit 0x4: with bit 0x1, clients send data in the SYN without waiting for a cookie.
-    bool client_no_cookie() const noexcept { return (value & 0x4) != 0; }
+    bool client_no_cookie() const noexcept { return (value & detail::sysctl_client_no_cookie) != 0; }
 
     /// Bit 0x200: with bit 0x2, servers accept data in the SYN without a cookie.
-    bool server_no_cookie() const noexcept { return (value & 0x200) != 0; }
+    bool server_no_cookie() const noexcept { return (value & detail::sysctl_server_no_cookie) != 0; }
 
     /// Bit 0x400: with bit 0x2, every listener accepts Fast Open, with or
-    /// without the `tfo::fast_open` option.
-    bool server_without_option() const noexcept { return (value & 0x400) != 0; }
+    /// without the `tfo::fast_open` option. Alone it does nothing.
+    bool server_without_option() const noexcept { return (value & detail::sysctl_server_without_option) != 0; }
+};
+
+/// One bit of `net.ipv4.tcp_fastopen`.
+struct fast_open_sysctl_bit
+{
+    int mask;                 ///< the bit, e.g. 0x2
+    int needs;                ///< the bit without which it does nothing, or 0
+    std::string_view meaning; ///< what it does, in a few words
+};
+
+/// The bits of `net.ipv4.tcp_fastopen` that Linux documents
+/// (Documentation/networking/ip-sysctl.rst), in increasing order.
+inline constexpr std::array fast_open_sysctl_bits{
+    fast_open_sysctl_bit{detail::sysctl_client_enable, 0, "clients send data in the SYN"},
+    fast_open_sysctl_bit{detail::sysctl_server_enable, 0, "servers with tfo::fast_open accept data in the SYN"},
+    fast_open_sysctl_bit{detail::sysctl_client_no_cookie, detail::sysctl_client_enable,
+                         "clients send data without a cookie"},
+    fast_open_sysctl_bit{detail::sysctl_server_no_cookie, detail::sysctl_server_enable,
+                         "servers accept data without a cookie"},
+    fast_open_sysctl_bit{detail::sysctl_server_without_option, detail::sysctl_server_enable,
+                         "every listener does Fast Open, option or not"},
 };
 
 /// Reads and decodes `/proc/sys/net/ipv4/tcp_fastopen`.
@@ -54,23 +78,60 @@ fast_open_support parse_fast_open_sysctl(std::string_view text, boost::system::e
 
 /// The kernel's TCP Fast Open counters (`TcpExt` in `/proc/net/netstat`),
 /// counted since the network namespace was created. The two sides of a
-/// connection on one host bump their counters in the same namespace.
+/// connection on one host bump their counters in the same namespace. What each
+/// one counts is in `fast_open_counter_table`.
 struct fast_open_counters
 {
-    std::uint64_t active = 0;          ///< TCPFastOpenActive: a client's SYN data was acknowledged.
-    std::uint64_t active_fail = 0;     ///< TCPFastOpenActiveFail: a client's SYN data was not acknowledged, or the SYN timed out.
-    std::uint64_t passive = 0;         ///< TCPFastOpenPassive: a server accepted a connection with data in the SYN.
-    std::uint64_t passive_fail = 0;    ///< TCPFastOpenPassiveFail: a server rejected a cookie, or failed to make the child socket.
-    std::uint64_t listen_overflow = 0; ///< TCPFastOpenListenOverflow: the pending Fast Open queue was full; a normal handshake followed.
-    std::uint64_t cookie_reqd = 0;     ///< TCPFastOpenCookieReqd: a server received a SYN that asked for a cookie.
-    std::uint64_t blackhole = 0;       ///< TCPFastOpenBlackhole: the kernel suspects a middlebox drops Fast Open and turned it off for a while.
-    std::uint64_t passive_alt_key = 0; ///< TCPFastOpenPassiveAltKey: a cookie matched the listener's backup key.
+    std::uint64_t active = 0;          ///< TCPFastOpenActive
+    std::uint64_t active_fail = 0;     ///< TCPFastOpenActiveFail
+    std::uint64_t passive = 0;         ///< TCPFastOpenPassive
+    std::uint64_t passive_fail = 0;    ///< TCPFastOpenPassiveFail
+    std::uint64_t listen_overflow = 0; ///< TCPFastOpenListenOverflow
+    std::uint64_t cookie_reqd = 0;     ///< TCPFastOpenCookieReqd
+    std::uint64_t blackhole = 0;       ///< TCPFastOpenBlackhole
+    std::uint64_t passive_alt_key = 0; ///< TCPFastOpenPassiveAltKey
 
-    /// The counts between two readings: `after - before`.
+    /// The counts between two readings: `after - before`, member by member.
     friend fast_open_counters operator-(const fast_open_counters& after, const fast_open_counters& before) noexcept;
 
     friend bool operator==(const fast_open_counters&, const fast_open_counters&) = default;
 };
+
+/// One of the kernel's Fast Open counters: its name, where
+/// `fast_open_counters` keeps it, and what it counts.
+struct fast_open_counter
+{
+    std::string_view kernel_name;              ///< in `/proc/net/netstat`, e.g. "TCPFastOpenActive"
+    std::string_view name;                     ///< the member's name, e.g. "active"
+    std::uint64_t fast_open_counters::*member; ///< e.g. `&fast_open_counters::active`
+    std::string_view side;                     ///< "client" or "server": the end of a connection that counts it
+    std::string_view meaning;                  ///< what it counts, in one line
+};
+
+/// Every counter of `fast_open_counters`, in the kernel's order. Parsing,
+/// subtraction and every display (tfo-doctor, the demo) read this table, so a
+/// new counter is one member above and one row here.
+inline constexpr std::array fast_open_counter_table{
+    fast_open_counter{"TCPFastOpenActive", "active", &fast_open_counters::active, "client",
+                      "SYNs with data whose data the server acknowledged"},
+    fast_open_counter{"TCPFastOpenActiveFail", "active_fail", &fast_open_counters::active_fail, "client",
+                      "SYNs with data whose data was not acknowledged, or that were retransmitted"},
+    fast_open_counter{"TCPFastOpenPassive", "passive", &fast_open_counters::passive, "server",
+                      "connections a listener accepted through Fast Open (a valid cookie, or none needed)"},
+    fast_open_counter{"TCPFastOpenPassiveFail", "passive_fail", &fast_open_counters::passive_fail, "server",
+                      "SYNs whose cookie a listener rejected, or whose child socket it could not make"},
+    fast_open_counter{"TCPFastOpenListenOverflow", "listen_overflow", &fast_open_counters::listen_overflow, "server",
+                      "Fast Open SYNs handled as ordinary SYNs because a listener's Fast Open queue was full"},
+    fast_open_counter{"TCPFastOpenCookieReqd", "cookie_reqd", &fast_open_counters::cookie_reqd, "server",
+                      "SYNs that asked for a cookie, at any listener, whether or not it does Fast Open"},
+    fast_open_counter{"TCPFastOpenBlackhole", "blackhole", &fast_open_counters::blackhole, "client",
+                      "times the kernel suspected a middlebox and paused client Fast Open"},
+    fast_open_counter{"TCPFastOpenPassiveAltKey", "passive_alt_key", &fast_open_counters::passive_alt_key, "server",
+                      "cookies that matched a listener's backup key rather than its primary one"},
+};
+
+static_assert(sizeof(fast_open_counters) == fast_open_counter_table.size() * sizeof(std::uint64_t),
+              "every member of fast_open_counters has a row in fast_open_counter_table");
 
 /// Reads the TCP Fast Open counters of the calling thread's network namespace.
 /// @throws boost::system::system_error with `tfo::error::counters_unavailable`

@@ -113,6 +113,9 @@ BOOST_AUTO_TEST_CASE(mode_1_client_only_never_gets_a_cookie)
     auto second = tfo::test::raw_connect_once(io, acceptor, request);
     BOOST_TEST(second.counted.active == 0u);
     BOOST_TEST(second.counted.passive == 0u);
+    // The listener, whose Fast Open is off, still counts the cookie request:
+    // CookieReqd rises at any listener, so it is no sign that a server does TFO.
+    BOOST_TEST(second.counted.cookie_reqd == 1u);
     auto info = tfo::get_fast_open_info(second.client);
     BOOST_TEST(!info.syn_data_acked);
     BOOST_TEST((info.failure == tfo::client_failure::cookie_unavailable));
@@ -137,6 +140,7 @@ BOOST_AUTO_TEST_CASE(mode_3_without_the_listener_option_no_tfo)
     tfo::test::raw_connect_once(io, acceptor, request);
     auto second = tfo::test::raw_connect_once(io, acceptor, request);
     BOOST_TEST(second.counted.passive == 0u);
+    BOOST_TEST(second.counted.cookie_reqd == 1u); // asked again, at a listener without the option
     BOOST_TEST(!tfo::get_fast_open_info(second.client).syn_data_acked);
 }
 

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sys/wait.h>
 #include <string>
 
 namespace ut = boost::unit_test;
@@ -39,17 +40,20 @@ bool has(const std::vector<tfo::doctor::finding>& findings, const std::string& i
     return std::any_of(findings.begin(), findings.end(), [&](const auto& f) { return f.id == id; });
 }
 
-// Runs the real tool, in the calling process's network namespace.
-std::string run_doctor(const std::string& args)
+// Runs the real tool, in the calling process's network namespace; its exit
+// status in `status` when asked for.
+std::string run_doctor(const std::string& args, int* status = nullptr)
 {
     std::string out;
-    FILE* p = ::popen((std::string(TFO_DOCTOR_PATH) + " " + args).c_str(), "r");
+    FILE* p = ::popen((std::string(TFO_DOCTOR_PATH) + " " + args + " 2>&1").c_str(), "r");
     BOOST_REQUIRE(p);
     char buf[4096];
     std::size_t n;
     while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
         out.append(buf, n);
-    ::pclose(p);
+    const int raw = ::pclose(p);
+    if (status)
+        *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
     return out;
 }
 
@@ -61,9 +65,16 @@ BOOST_AUTO_TEST_CASE(diagnosis_per_mode)
     BOOST_TEST(has(off, "tfo_off", severity::problem));
     BOOST_TEST(!has(off, "ready"));
 
+    // Linux's default: a host that only connects out. Information, not a fault.
     auto client_only = tfo::doctor::diagnose(facts_for(1));
-    BOOST_TEST(has(client_only, "server_off", severity::warning));
+    BOOST_TEST(has(client_only, "server_off", severity::info));
     BOOST_TEST(!has(client_only, "client_off"));
+    BOOST_TEST(!has(client_only, "ready"));
+
+    // Server bits without 0x2 show that servers were meant to do Fast Open.
+    auto server_meant = tfo::doctor::diagnose(facts_for(0x401));
+    BOOST_TEST(has(server_meant, "server_off", severity::warning));
+    BOOST_TEST(has(server_meant, "server_bits_inert", severity::info));
 
     auto server_only = tfo::doctor::diagnose(facts_for(2));
     BOOST_TEST(has(server_only, "client_off", severity::warning));
@@ -103,6 +114,72 @@ BOOST_AUTO_TEST_CASE(diagnosis_from_counters_and_expectations)
     BOOST_TEST(has(d, "queue_overflow", severity::warning));
     BOOST_TEST(has(d, "self_test_failed", severity::problem));
     BOOST_TEST((d.front().level == severity::problem));
+}
+
+std::string message_of(const std::vector<tfo::doctor::finding>& findings, const std::string& id)
+{
+    for (const auto& f : findings)
+        if (f.id == id)
+            return f.message;
+    return {};
+}
+
+BOOST_AUTO_TEST_CASE(counter_findings_say_what_the_kernel_does)
+{
+    auto f = facts_for(3);
+    f.counters->active_fail = 4;
+    f.counters->active = 4;
+    const auto equal = message_of(tfo::doctor::diagnose(f), "syn_data_failing");
+    BOOST_TEST(equal.find("as often as") != std::string::npos, equal);
+    BOOST_TEST(equal.find("Most") == std::string::npos, equal);
+    f.counters->active = 3;
+    const auto more = message_of(tfo::doctor::diagnose(f), "syn_data_failing");
+    BOOST_TEST(more.find("more often than") != std::string::npos, more);
+    f.counters->active = 5;
+    BOOST_TEST(!has(tfo::doctor::diagnose(f), "syn_data_failing"));
+
+    // An overflowing queue does not refuse SYNs: the kernel handles them as ordinary ones.
+    f.counters->listen_overflow = 2;
+    const auto overflow = message_of(tfo::doctor::diagnose(f), "queue_overflow");
+    BOOST_TEST(overflow.find("ordinary") != std::string::npos, overflow);
+    BOOST_TEST(overflow.find("refused") == std::string::npos, overflow);
+}
+
+BOOST_AUTO_TEST_CASE(every_counter_is_shown_from_the_one_table)
+{
+    tfo::fast_open_counters c;
+    std::uint64_t n = 1;
+    for (const auto& counter : tfo::fast_open_counter_table)
+        c.*counter.member = n++;
+    const auto lines = tfo::doctor::describe_counters(c);
+    auto f = facts_for(3);
+    f.counters = c;
+    const auto json = tfo::doctor::to_json(f, tfo::doctor::diagnose(f));
+    BOOST_REQUIRE(lines.size() == tfo::fast_open_counter_table.size());
+    n = 1;
+    for (std::size_t i = 0; i < lines.size(); ++i, ++n)
+    {
+        const auto& counter = tfo::fast_open_counter_table[i];
+        BOOST_TEST(lines[i].first == std::string(counter.kernel_name) + " " + std::to_string(n));
+        BOOST_TEST(lines[i].second.find(counter.meaning) != std::string::npos);
+        BOOST_TEST(json.find("\"" + std::string(counter.name) + "\": " + std::to_string(n)) != std::string::npos,
+                   json);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(expected_value_is_decimal_or_hex_and_in_range)
+{
+    using tfo::doctor::parse_expected;
+    BOOST_TEST(parse_expected("3").value_or(-1) == 3);
+    BOOST_TEST(parse_expected("519").value_or(-1) == 519);
+    BOOST_TEST(parse_expected("0x207").value_or(-1) == 0x207);
+    BOOST_TEST(parse_expected("0X1").value_or(-1) == 1);
+    BOOST_TEST(parse_expected("010").value_or(-1) == 10); // decimal, not octal 8
+    BOOST_TEST(parse_expected("0").value_or(-1) == 0);
+    BOOST_TEST(parse_expected("2147483647").value_or(-1) == 2147483647);
+    for (const char* bad : {"", "0x", "4294967299", "2147483648", "0x80000000", "-1", "+3", " 3", "3 ", "3x", "0b11",
+                            "1e3", "0x-1", "07777777777777777777777"})
+        BOOST_TEST(!parse_expected(bad).has_value(), "accepted: '" << bad << "'");
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_sysctl)
@@ -180,6 +257,24 @@ BOOST_AUTO_TEST_CASE(counters_of_this_namespace_and_the_expected_value)
     BOOST_TEST(json.find("\"ran\": false") != std::string::npos, json);
     const std::string text = run_doctor("--expect 3 --no-self-test");
     BOOST_TEST(text.find("[problem] net.ipv4.tcp_fastopen is 1 here, but 3 was expected") != std::string::npos, text);
+    BOOST_TEST(text.find("[info] Servers here never accept data") != std::string::npos, text); // mode 1
+    const std::string decimal = run_doctor("--expect 010 --no-self-test");
+    BOOST_TEST(decimal.find("but 10 was expected") != std::string::npos, decimal);
+    const std::string hex = run_doctor("--expect 0x1 --no-self-test");
+    BOOST_TEST(hex.find("unexpected_value") == std::string::npos, hex);
+    BOOST_TEST(hex.find("was expected") == std::string::npos, hex);
+}
+
+BOOST_AUTO_TEST_CASE(bad_expected_values_are_usage_errors)
+{
+    tfo::test::private_netns ns(3);
+    for (const char* bad : {"''", "4294967299", "-1", "0x"})
+    {
+        int status = 0;
+        const std::string out = run_doctor(std::string("--expect ") + bad + " --no-self-test", &status);
+        BOOST_TEST(status == 2, bad << ": " << out);
+        BOOST_TEST(out.find("--expect takes") != std::string::npos, out);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

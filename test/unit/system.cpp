@@ -5,7 +5,9 @@
 
 #include <tfo/error.hpp>
 
+#include <set>
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -108,6 +110,51 @@ BOOST_AUTO_TEST_CASE(counters_subtract)
     BOOST_TEST(d.active == 3u);
     BOOST_TEST(d.passive == 2u);
     BOOST_TEST((d == tfo::fast_open_counters{3, 0, 2, 0, 0, 0, 0, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(one_table_drives_parsing_and_subtraction)
+{
+    // Each row: its kernel name parses into its member and no other, and
+    // subtraction covers it.
+    std::set<std::string_view> kernel_names, names;
+    for (const auto& counter : tfo::fast_open_counter_table)
+    {
+        BOOST_TEST_CONTEXT(counter.kernel_name)
+        {
+            BOOST_TEST(kernel_names.insert(counter.kernel_name).second);
+            BOOST_TEST(names.insert(counter.name).second);
+            BOOST_TEST((counter.side == "client" || counter.side == "server"));
+            BOOST_TEST(!counter.meaning.empty());
+            const std::string text = "TcpExt: SyncookiesSent " + std::string(counter.kernel_name) +
+                                     "\nTcpExt: 5 7\n";
+            boost::system::error_code ec;
+            const auto parsed = tfo::parse_netstat(text, ec);
+            BOOST_TEST(!ec);
+            tfo::fast_open_counters expected;
+            expected.*counter.member = 7;
+            BOOST_TEST((parsed == expected));
+            BOOST_TEST(((parsed - expected) == tfo::fast_open_counters{}));
+            BOOST_TEST(((parsed - tfo::fast_open_counters{}) == parsed));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(sysctl_bits_table_uses_the_accessors_bits)
+{
+    const tfo::fast_open_support all{0x607};
+    int seen = 0;
+    for (const auto& bit : tfo::fast_open_sysctl_bits)
+    {
+        BOOST_TEST((bit.mask & seen) == 0); // each bit once
+        seen |= bit.mask;
+        BOOST_TEST((bit.needs == 0 || bit.needs == 0x1 || bit.needs == 0x2));
+    }
+    BOOST_TEST(seen == all.value);
+    // 0x400 alone decodes as set, and the table says it needs 0x2.
+    BOOST_TEST(tfo::fast_open_support{0x400}.server_without_option());
+    BOOST_TEST(!tfo::fast_open_support{0x400}.server_enabled());
+    BOOST_TEST(tfo::fast_open_sysctl_bits[4].mask == 0x400);
+    BOOST_TEST(tfo::fast_open_sysctl_bits[4].needs == 0x2);
 }
 
 BOOST_AUTO_TEST_CASE(kernel_counters_read_this_namespace)

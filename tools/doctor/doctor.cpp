@@ -18,8 +18,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <poll.h>
@@ -269,32 +271,51 @@ facts gather(std::optional<int> expected, bool run_live_test)
     return f;
 }
 
+std::optional<int> parse_expected(std::string_view text)
+{
+    int base = 10;
+    if (text.starts_with("0x") || text.starts_with("0X"))
+    {
+        base = 16;
+        text.remove_prefix(2);
+    }
+    // from_chars alone would accept a sign and stop at the first non-digit.
+    const std::string_view digits = base == 16 ? "0123456789abcdefABCDEF" : "0123456789";
+    if (text.empty() || text.find_first_not_of(digits) != std::string_view::npos)
+        return std::nullopt;
+    int value = 0;
+    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+    if (err != std::errc() || end != text.data() + text.size())
+        return std::nullopt; // out of int's range
+    return value;
+}
+
 std::vector<std::string> describe_bits(int v)
 {
     std::vector<std::string> lines;
-    lines.push_back(std::string(v & 0x1 ? "[x]" : "[ ]") + " 0x1   clients send data in the SYN");
-    lines.push_back(std::string(v & 0x2 ? "[x]" : "[ ]") + " 0x2   servers with tfo::fast_open accept data in the SYN");
-    lines.push_back(std::string(v & 0x4 ? "[x]" : "[ ]") + " 0x4   clients send data without a cookie (needs 0x1)");
-    lines.push_back(std::string(v & 0x200 ? "[x]" : "[ ]") +
-                    " 0x200 servers accept data without a cookie (needs 0x2)");
-    lines.push_back(std::string(v & 0x400 ? "[x]" : "[ ]") +
-                    " 0x400 every listener does Fast Open, option or not (needs 0x2)");
+    for (const auto& bit : fast_open_sysctl_bits)
+    {
+        char mask[16];
+        std::snprintf(mask, sizeof mask, "0x%-4x", static_cast<unsigned>(bit.mask));
+        std::string line = std::string(v & bit.mask ? "[x] " : "[ ] ") + mask + std::string(bit.meaning);
+        if (bit.needs)
+        {
+            char needs[32];
+            std::snprintf(needs, sizeof needs, " (needs 0x%x)", static_cast<unsigned>(bit.needs));
+            line += needs;
+        }
+        lines.push_back(std::move(line));
+    }
     return lines;
 }
 
 std::vector<std::pair<std::string, std::string>> describe_counters(const fast_open_counters& c)
 {
-    auto n = [](std::uint64_t v) { return std::to_string(v); };
-    return {
-        {"TCPFastOpenActive " + n(c.active), "client SYNs whose data the server acknowledged"},
-        {"TCPFastOpenActiveFail " + n(c.active_fail), "client SYNs with data that were not acknowledged or timed out"},
-        {"TCPFastOpenPassive " + n(c.passive), "connections a server accepted with data in the SYN"},
-        {"TCPFastOpenPassiveFail " + n(c.passive_fail), "SYNs a server refused: bad cookie, or no child socket"},
-        {"TCPFastOpenListenOverflow " + n(c.listen_overflow), "SYNs refused because a listener's queue was full"},
-        {"TCPFastOpenCookieReqd " + n(c.cookie_reqd), "SYNs that asked a server for a cookie"},
-        {"TCPFastOpenBlackhole " + n(c.blackhole), "times the kernel suspected a middlebox and paused client TFO"},
-        {"TCPFastOpenPassiveAltKey " + n(c.passive_alt_key), "cookies accepted with a listener's backup key"},
-    };
+    std::vector<std::pair<std::string, std::string>> lines;
+    for (const auto& counter : fast_open_counter_table)
+        lines.emplace_back(std::string(counter.kernel_name) + " " + std::to_string(c.*counter.member),
+                           std::string(counter.side) + ": " + std::string(counter.meaning));
+    return lines;
 }
 
 std::vector<finding> diagnose(const facts& f)
@@ -326,9 +347,13 @@ std::vector<finding> diagnose(const facts& f)
                 add(severity::warning, "client_off",
                     "Clients here never put data in the SYN (bit 0x1 is clear): tfo::async_fastopen_connect "
                     "falls back to an ordinary connect, and tfo::fast_open_deferred_connect cannot be set. Add 1.");
+            // Linux's default, 1, is a host that only connects out: worth
+            // knowing, not a fault. Server bits without 0x2 show an intent.
             if (!s.server_enabled())
-                add(severity::warning, "server_off",
-                    "Servers here never accept data in the SYN, even with tfo::fast_open (bit 0x2 is clear). Add 2.");
+                add(s.server_no_cookie() || s.server_without_option() ? severity::warning : severity::info,
+                    "server_off",
+                    "Servers here never accept data in the SYN, even with tfo::fast_open (bit 0x2 is clear); "
+                    "clients are unaffected. A server needs 2 added.");
         }
         if (s.client_no_cookie() && !s.client_enabled())
             add(severity::info, "client_no_cookie_inert", "Bit 0x4 has no effect without bit 0x1.");
@@ -356,8 +381,10 @@ std::vector<finding> diagnose(const facts& f)
                     " s, doubling each time it fires again.");
         if (c.active_fail > 0 && c.active_fail >= c.active)
             add(severity::warning, "syn_data_failing",
-                "Most SYNs that carried data were not acknowledged (ActiveFail " + num(c.active_fail) +
-                    ", Active " + num(c.active) +
+                std::string("SYNs that carried data failed ") +
+                    (c.active_fail > c.active ? "more often than" : "as often as") +
+                    " their data was acknowledged (ActiveFail " + num(c.active_fail) + ", Active " +
+                    num(c.active) +
                     "): a middlebox may strip the option or drop such SYNs, or the servers' keys changed.");
         if (c.passive_fail > 0)
             add(severity::warning, "cookies_rejected",
@@ -367,7 +394,8 @@ std::vector<finding> diagnose(const facts& f)
         if (c.listen_overflow > 0)
             add(severity::warning, "queue_overflow",
                 "A listener's Fast Open queue was full " + num(c.listen_overflow) +
-                    " times; those clients fell back to a full handshake. Raise N in tfo::fast_open{N}.");
+                    " times; those SYNs were handled as ordinary ones, so their data waited for the handshake. "
+                    "Raise N in tfo::fast_open{N}.");
     }
     if (f.blackhole_timeout_sec && *f.blackhole_timeout_sec == 0)
         add(severity::info, "blackhole_detection_off",
@@ -458,11 +486,13 @@ std::string to_json(const facts& f, const std::vector<finding>& findings)
       << (f.key_fingerprint.empty() ? std::string("null") : "\"" + f.key_fingerprint + "\"") << ",\n";
     if (f.counters)
     {
-        const auto& c = *f.counters;
-        o << "  \"counters\": {\"active\": " << c.active << ", \"active_fail\": " << c.active_fail
-          << ", \"passive\": " << c.passive << ", \"passive_fail\": " << c.passive_fail
-          << ", \"listen_overflow\": " << c.listen_overflow << ", \"cookie_reqd\": " << c.cookie_reqd
-          << ", \"blackhole\": " << c.blackhole << ", \"passive_alt_key\": " << c.passive_alt_key << "},\n";
+        o << "  \"counters\": {";
+        for (std::size_t i = 0; i < fast_open_counter_table.size(); ++i)
+        {
+            const auto& counter = fast_open_counter_table[i];
+            o << (i ? ", " : "") << '"' << counter.name << "\": " << (*f.counters).*counter.member;
+        }
+        o << "},\n";
     }
     else
         o << "  \"counters\": null,\n";

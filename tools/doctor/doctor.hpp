@@ -13,6 +13,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tfo::doctor {
@@ -64,6 +65,10 @@ facts gather(std::optional<int> expected, bool run_self_test);
 
 /// Concludes from the facts, most important first.
 std::vector<finding> diagnose(const facts& f);
+
+/// The value of `--expect`: decimal or `0x` hexadecimal digits, 0 to
+/// INT_MAX; nothing for anything else (empty, a sign, octal's meaning, spaces).
+std::optional<int> parse_expected(std::string_view text);
 
 /// The sysctl bits in words, one line each.
 std::vector<std::string> describe_bits(int value);

@@ -4,6 +4,7 @@
 // Usage: tfo-doctor [--json] [--expect VALUE] [--no-self-test]
 //   --json          machine-readable output, for monitoring
 //   --expect VALUE  the net.ipv4.tcp_fastopen value this host or container should have
+//                   (decimal, or hexadecimal with 0x)
 //   --no-self-test  skip the live test in a private network namespace
 //
 // Exit status: 0 when nothing is wrong, 1 when a problem was found, 2 on bad usage.
@@ -11,7 +12,6 @@
 
 #include "doctor.hpp"
 
-#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -27,14 +27,13 @@ int main(int argc, char** argv)
             self_test = false;
         else if (std::strcmp(argv[i], "--expect") == 0 && i + 1 < argc)
         {
-            char* end = nullptr;
-            const long v = std::strtol(argv[++i], &end, 0); // 0x207 as well as 519
-            if (*end != '\0' || v < 0)
+            expected = tfo::doctor::parse_expected(argv[++i]);
+            if (!expected)
             {
-                std::cerr << "tfo-doctor: --expect takes a number, such as 3 or 0x207\n";
+                std::cerr << "tfo-doctor: --expect takes a decimal or 0x hexadecimal number from 0 to 2147483647, "
+                             "such as 3 or 0x207\n";
                 return 2;
             }
-            expected = static_cast<int>(v);
         }
         else
         {
