@@ -1,0 +1,471 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// tfo::fast_open_stream against real TCP Fast Open in private network
+// namespaces: write first (the bytes in the SYN), read first (a server that
+// speaks first), asio::ssl over it (the ClientHello in the SYN), Beast,
+// several endpoints, timeouts and cancellation. Every TFO claim is checked on
+// the kernel's evidence: TCP_INFO on both ends and the TcpExt counters.
+//
+
+#include <tfo/fast_open_stream.hpp>
+
+#define BOOST_TEST_MODULE netns_fast_open_stream
+#include <boost/test/unit_test.hpp>
+
+#include <tfo/fast_open_info.hpp>
+#include <tfo/socket_options.hpp>
+#include <tfo/system.hpp>
+
+#include "netns.hpp"
+#include "raw_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#if TFO_TEST_TLS
+#include <boost/asio/ssl.hpp>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#endif
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+namespace ut = boost::unit_test;
+using tfo::test::private_netns;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string request = "GET /index.html HTTP/1.1\r\nHost: tfo.test\r\n\r\n";
+const std::string greeting = "220 tfo.test ready\r\n";
+
+// Runs the io_context until `done` or a bound far beyond any expected wait;
+// fails the test on the bound rather than hanging.
+void run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::seconds bound = 20s)
+{
+    io.restart();
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+    {
+        io.run_for(10ms);
+        if (io.stopped())
+            io.restart();
+    }
+    BOOST_REQUIRE_MESSAGE(done(), "did not finish within " << bound.count() << " s");
+}
+
+// The server end of one accepted connection, with its evidence.
+struct accepted
+{
+    std::optional<tcp::socket> socket;
+    std::size_t readable_at_accept = 0;
+    tfo::fast_open_info info;
+};
+
+void accept_one(tcp::acceptor& acceptor, accepted& out, std::function<void(tcp::socket&)> then = {})
+{
+    acceptor.async_accept([&out, then = std::move(then)](error_code ec, tcp::socket s) {
+        BOOST_REQUIRE_MESSAGE(!ec, "accept: " << ec.message());
+        out.readable_at_accept = s.available();
+        out.info = tfo::get_fast_open_info(s);
+        out.socket.emplace(std::move(s));
+        if (then)
+            then(*out.socket);
+    });
+}
+
+// A connection whose client writes `request` through a fast_open_stream and
+// whose server reads it: returns what the server read and the evidence.
+struct write_first_result
+{
+    error_code ec;
+    std::size_t written = 0;
+    std::string received;
+    accepted server;
+    tfo::fast_open_info client;
+    tfo::fast_open_counters counted;
+};
+
+template <typename Destination>
+write_first_result write_first(asio::io_context& io, tcp::acceptor& acceptor, const Destination& destination)
+{
+    write_first_result r;
+    const auto before = tfo::kernel_counters();
+    accept_one(acceptor, r.server);
+    tfo::fast_open_stream stream(io, destination);
+    bool done = false;
+    asio::async_write(stream, asio::buffer(request), [&](error_code ec, std::size_t n) {
+        r.ec = ec;
+        r.written = n;
+        done = true;
+    });
+    run_until(io, [&] { return done && r.server.socket.has_value(); });
+    if (!r.ec)
+    {
+        r.client = tfo::get_fast_open_info(stream); // through lowest_layer()
+        r.received.resize(request.size());
+        asio::read(*r.server.socket, asio::buffer(r.received));
+    }
+    r.counted = tfo::kernel_counters() - before;
+    return r;
+}
+
+// Gets the namespace a cookie for the acceptor's port, and checks that it did.
+void fetch_cookie(asio::io_context& io, tcp::acceptor& acceptor)
+{
+    auto first = write_first(io, acceptor, acceptor.local_endpoint());
+    BOOST_REQUIRE(!first.ec);
+    BOOST_TEST(first.counted.cookie_reqd == 1u);
+    BOOST_TEST((first.client.failure == tfo::client_failure::cookie_unavailable));
+    BOOST_TEST((first.received == request));
+}
+
+// A port on which nothing listens: connecting to it is refused.
+tcp::endpoint closed_port(asio::io_context& io)
+{
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 0);
+    return acceptor.local_endpoint();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(stream, *ut::precondition(tfo::test::netns_available) * ut::timeout(60))
+
+BOOST_AUTO_TEST_CASE(first_write_rides_in_the_syn)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    fetch_cookie(io, acceptor);
+
+    auto r = write_first(io, acceptor, acceptor.local_endpoint());
+    BOOST_TEST(!r.ec, r.ec.message());
+    BOOST_TEST(r.written == request.size());
+    BOOST_TEST((r.received == request));
+    BOOST_TEST(r.client.syn_data_acked);
+    BOOST_TEST(r.server.info.syn_data_acked);
+    BOOST_TEST(r.server.readable_at_accept >= request.size(), "the request was queued before the handshake ended");
+    BOOST_TEST(r.counted.active == 1u);
+    BOOST_TEST(r.counted.passive == 1u);
+    BOOST_TEST(r.counted.cookie_reqd == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(refused_first_endpoint_then_the_next)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    fetch_cookie(io, acceptor);
+
+    const std::vector<tcp::endpoint> endpoints{closed_port(io), acceptor.local_endpoint()};
+    auto r = write_first(io, acceptor, endpoints);
+    BOOST_TEST(!r.ec, r.ec.message());
+    BOOST_TEST((r.received == request));
+    BOOST_TEST(r.server.info.syn_data_acked, "the second endpoint got the request in its SYN");
+    BOOST_TEST(r.counted.passive == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(refused_connect_surfaces_at_the_first_operation)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    const tcp::endpoint refused = closed_port(io);
+    tfo::fast_open_stream stream(io, refused);
+    error_code got;
+    bool done = false;
+    asio::async_write(stream, asio::buffer(request), [&](error_code ec, std::size_t n) {
+        got = ec;
+        BOOST_TEST(n == 0u);
+        done = true;
+    });
+    run_until(io, [&] { return done; });
+    BOOST_TEST((got == asio::error::connection_refused), got.message());
+    BOOST_TEST(stream.connect_endpoint() == refused);
+    BOOST_TEST(!stream.next_layer().is_open(), "the failed socket is closed");
+    // Later operations report the same error and send nothing.
+    std::array<char, 8> space;
+    auto [ec, n] = std::make_tuple(error_code(), std::size_t(0));
+    done = false;
+    stream.async_read_some(asio::buffer(space), [&](error_code e, std::size_t k) {
+        ec = e;
+        n = k;
+        done = true;
+    });
+    run_until(io, [&] { return done; });
+    BOOST_TEST((ec == asio::error::connection_refused), ec.message());
+    BOOST_TEST(!stream.next_layer().is_open());
+}
+
+// The trap of the option: with a cookie cached, connect() returns at once
+// and the SYN waits for the first write, so a client that reads first waits
+// forever. The stream connects for a first read instead.
+BOOST_AUTO_TEST_CASE(server_speaks_first_with_a_cached_cookie)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    fetch_cookie(io, acceptor);
+
+    auto greet = [](tcp::socket& s) {
+        asio::async_write(s, asio::buffer(greeting), [](error_code ec, std::size_t) { BOOST_TEST(!ec); });
+    };
+
+    // The stream: read first, then the client's request.
+    {
+        const auto before = tfo::kernel_counters();
+        accepted server;
+        accept_one(acceptor, server, greet);
+        tfo::fast_open_stream stream(io, acceptor.local_endpoint());
+        std::string line;
+        error_code ec;
+        bool done = false;
+        asio::async_read_until(stream, asio::dynamic_buffer(line), "\r\n", [&](error_code e, std::size_t) {
+            ec = e;
+            done = true;
+        });
+        run_until(io, [&] { return done; });
+        BOOST_TEST(!ec, ec.message());
+        BOOST_TEST((line == greeting));
+        BOOST_TEST(stream.is_connected());
+        const auto counted = tfo::kernel_counters() - before;
+        // The SYN presented the cached cookie without data: the server made a
+        // Fast Open child, and nothing asked for a new cookie.
+        BOOST_TEST(counted.cookie_reqd == 0u);
+        BOOST_TEST(counted.passive == 1u);
+        BOOST_TEST(!tfo::get_fast_open_info(stream).syn_data_acked, "no data was in the SYN");
+    }
+
+    // The same client with the option instead: the read never completes.
+    {
+        accepted server;
+        bool accepted_any = false;
+        acceptor.async_accept([&](error_code, tcp::socket) { accepted_any = true; });
+        tcp::socket socket(io);
+        socket.open(tcp::v4());
+        socket.set_option(tfo::fast_open_connect(true));
+        socket.connect(acceptor.local_endpoint()); // returns at once: no SYN yet
+        std::array<char, 64> space;
+        bool read_done = false;
+        socket.async_read_some(asio::buffer(space), [&](error_code, std::size_t) { read_done = true; });
+        io.restart();
+        io.run_for(300ms);
+        BOOST_TEST(!accepted_any, "no SYN left: the option waits for a write");
+        BOOST_TEST(!read_done);
+        socket.close();
+        acceptor.cancel();
+        io.restart();
+        io.run_for(50ms);
+    }
+}
+
+// A full-duplex user can have a read and a write pending from the start:
+// the write connects (its bytes in the SYN), the read waits for it.
+BOOST_AUTO_TEST_CASE(concurrent_first_read_and_write)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    fetch_cookie(io, acceptor);
+
+    for (bool read_first : {true, false})
+    {
+        BOOST_TEST_CONTEXT("read started first: " << read_first)
+        {
+            const auto before = tfo::kernel_counters();
+            accepted server;
+            std::string echoed(request.size(), '\0');
+            accept_one(acceptor, server, [&](tcp::socket& s) {
+                // Echo the request once it has arrived.
+                asio::async_read(s, asio::buffer(echoed), [&](error_code ec, std::size_t) {
+                    BOOST_TEST(!ec);
+                    asio::async_write(s, asio::buffer(echoed), [](error_code e, std::size_t) { BOOST_TEST(!e); });
+                });
+            });
+            tfo::fast_open_stream stream(io, acceptor.local_endpoint());
+            std::string reply(request.size(), '\0');
+            error_code read_ec, write_ec;
+            int done = 0;
+            auto start_read = [&] {
+                asio::async_read(stream, asio::buffer(reply), [&](error_code ec, std::size_t) {
+                    read_ec = ec;
+                    ++done;
+                });
+            };
+            auto start_write = [&] {
+                asio::async_write(stream, asio::buffer(request), [&](error_code ec, std::size_t) {
+                    write_ec = ec;
+                    ++done;
+                });
+            };
+            if (read_first)
+            {
+                start_read();
+                start_write();
+            }
+            else
+            {
+                start_write();
+                start_read();
+            }
+            run_until(io, [&] { return done == 2; });
+            BOOST_TEST(!read_ec, read_ec.message());
+            BOOST_TEST(!write_ec, write_ec.message());
+            BOOST_TEST((reply == request));
+            const auto counted = tfo::kernel_counters() - before;
+            BOOST_TEST(counted.passive == 1u);
+            // Started first, the read made the connect: no data in the SYN.
+            BOOST_TEST(server.info.syn_data_acked == !read_first);
+            BOOST_TEST(counted.active == (read_first ? 0u : 1u));
+        }
+    }
+}
+
+#if TFO_TEST_TLS
+
+namespace {
+
+namespace ssl = asio::ssl;
+
+// A throwaway self-signed certificate for the test server.
+struct test_certificate
+{
+    test_certificate()
+    {
+        key = EVP_EC_gen("P-256");
+        BOOST_REQUIRE(key);
+        cert = X509_new();
+        ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+        X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+        X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+        X509_set_pubkey(cert, key);
+        X509_NAME* name = X509_get_subject_name(cert);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("tfo.test"), -1,
+                                   -1, 0);
+        X509_set_issuer_name(cert, name);
+        BOOST_REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
+    }
+    ~test_certificate()
+    {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+    }
+    test_certificate(const test_certificate&) = delete;
+    test_certificate& operator=(const test_certificate&) = delete;
+
+    EVP_PKEY* key = nullptr;
+    X509* cert = nullptr;
+};
+
+ssl::context server_context(const test_certificate& c)
+{
+    ssl::context ctx(ssl::context::tls_server);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_3_VERSION);
+    BOOST_REQUIRE(SSL_CTX_use_certificate(ctx.native_handle(), c.cert) == 1);
+    BOOST_REQUIRE(SSL_CTX_use_PrivateKey(ctx.native_handle(), c.key) == 1);
+    SSL_CTX_set_num_tickets(ctx.native_handle(), 0); // every handshake a full one
+    return ctx;
+}
+
+ssl::context client_context()
+{
+    ssl::context ctx(ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_3_VERSION);
+    ctx.set_verify_mode(ssl::verify_none); // the certificate is not what this test is about
+    return ctx;
+}
+
+// One TLS exchange: the server echoes a line. Returns the server's evidence.
+struct tls_result
+{
+    accepted server;
+    tfo::fast_open_info client;
+    tfo::fast_open_counters counted;
+    std::string reply;
+};
+
+tls_result tls_exchange(asio::io_context& io, tcp::acceptor& acceptor, ssl::context& sctx, ssl::context& cctx)
+{
+    tls_result r;
+    const auto before = tfo::kernel_counters();
+    std::optional<ssl::stream<tcp::socket&>> server_tls;
+    std::string server_line;
+    accept_one(acceptor, r.server, [&](tcp::socket& s) {
+        server_tls.emplace(s, sctx);
+        server_tls->async_handshake(ssl::stream_base::server, [&](error_code ec) {
+            BOOST_REQUIRE_MESSAGE(!ec, "server handshake: " << ec.message());
+            asio::async_read_until(*server_tls, asio::dynamic_buffer(server_line), '\n',
+                                   [&](error_code e, std::size_t) {
+                                       BOOST_TEST(!e);
+                                       asio::async_write(*server_tls, asio::buffer(server_line),
+                                                         [](error_code, std::size_t) {});
+                                   });
+        });
+    });
+
+    ssl::stream<tfo::fast_open_stream> tls(tfo::fast_open_stream(io, acceptor.local_endpoint()), cctx);
+    bool done = false;
+    tls.async_handshake(ssl::stream_base::client, [&](error_code ec) {
+        BOOST_REQUIRE_MESSAGE(!ec, "client handshake: " << ec.message());
+        r.client = tfo::get_fast_open_info(tls); // ssl::stream -> lowest_layer()
+        static const std::string line = "hello over tls\n";
+        asio::async_write(tls, asio::buffer(line), [&](error_code e, std::size_t) {
+            BOOST_REQUIRE(!e);
+            asio::async_read_until(tls, asio::dynamic_buffer(r.reply), '\n', [&](error_code e2, std::size_t) {
+                BOOST_TEST(!e2);
+                done = true;
+            });
+        });
+    });
+    run_until(io, [&] { return done; });
+    r.counted = tfo::kernel_counters() - before;
+    tls.next_layer().close();
+    return r;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(ssl_stream_client_hello_rides_in_the_syn)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    test_certificate cert;
+    auto sctx = server_context(cert);
+    auto cctx = client_context();
+
+    auto first = tls_exchange(io, acceptor, sctx, cctx);
+    BOOST_TEST(first.reply == "hello over tls\n");
+    BOOST_TEST(first.counted.cookie_reqd == 1u);
+    BOOST_TEST(!first.server.info.syn_data_acked);
+
+    auto second = tls_exchange(io, acceptor, sctx, cctx);
+    BOOST_TEST(second.reply == "hello over tls\n");
+    BOOST_TEST(second.server.info.syn_data_acked, "the server accepted data in the SYN");
+    BOOST_TEST(second.client.syn_data_acked);
+    BOOST_TEST(second.counted.passive == 1u);
+    BOOST_TEST(second.counted.active == 1u);
+    // A TLS 1.3 ClientHello is a few hundred bytes; it was queued before the handshake ended.
+    BOOST_TEST(second.server.readable_at_accept >= 200u);
+}
+
+#endif // TFO_TEST_TLS
+
+BOOST_AUTO_TEST_SUITE_END()
