@@ -40,6 +40,9 @@
 
 #include <array>
 #include <chrono>
+#include <filesystem>
+#include <thread>
+#include <utility>
 #include <functional>
 #include <optional>
 #include <string>
@@ -260,7 +263,7 @@ BOOST_AUTO_TEST_CASE(server_speaks_first_with_a_cached_cookie)
         acceptor.async_accept([&](error_code, tcp::socket) { accepted_any = true; });
         tcp::socket socket(io);
         socket.open(tcp::v4());
-        socket.set_option(tfo::fast_open_connect(true));
+        socket.set_option(tfo::fast_open_deferred_connect(true));
         socket.connect(acceptor.local_endpoint()); // returns at once: no SYN yet
         std::array<char, 64> space;
         bool read_done = false;
@@ -336,6 +339,361 @@ BOOST_AUTO_TEST_CASE(concurrent_first_read_and_write)
             BOOST_TEST(counted.active == (read_first ? 0u : 1u));
         }
     }
+}
+
+namespace {
+
+// Drops every SYN to `port`: a connect to it stays pending.
+void blackhole_port(unsigned short port)
+{
+    private_netns::nft("table inet tfo_blackhole { chain input { type filter hook input priority 0; tcp dport " +
+                       std::to_string(port) + " tcp flags & (syn | ack) == syn drop; }; }");
+}
+
+void lift_blackhole()
+{
+    BOOST_REQUIRE(private_netns::run("nft delete table inet tfo_blackhole") == 0);
+}
+
+// The process's open descriptors: nothing may be left behind.
+std::size_t open_descriptors()
+{
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+        ++n;
+    return n;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+struct completion
+{
+    bool done = false;
+    error_code ec;
+    std::size_t n = 0;
+    double seconds = 0;
+};
+
+auto record(completion& c, std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now())
+{
+    return [&c, start](error_code ec, std::size_t n) {
+        c.done = true;
+        c.ec = ec;
+        c.n = n;
+        c.seconds = seconds_since(start);
+    };
+}
+
+// After everything completed, io.run() must return: no operation or timer
+// is left behind.
+void expect_nothing_pending(asio::io_context& io)
+{
+    io.restart();
+    const auto start = std::chrono::steady_clock::now();
+    io.run_for(5s);
+    BOOST_TEST(seconds_since(start) < 4.0, "io_context still had work: an operation or timer was left pending");
+}
+
+} // namespace
+
+// The connect to a blackholed server ends at the stream's expiry, far
+// before the kernel would give up (about two minutes of SYN retries).
+BOOST_AUTO_TEST_CASE(timeout_against_a_blackholed_server)
+{
+    private_netns ns(3);
+    const std::size_t descriptors = open_descriptors();
+    {
+        asio::io_context io;
+        auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+        const auto target = acceptor.local_endpoint();
+        blackhole_port(target.port());
+
+        for (bool read_first : {false, true})
+        {
+            BOOST_TEST_CONTEXT("first operation is a " << (read_first ? "read" : "write"))
+            {
+                tfo::fast_open_stream stream(io, target);
+                stream.expires_after(500ms);
+                completion c;
+                std::array<char, 16> space;
+                if (read_first)
+                    stream.async_read_some(asio::buffer(space), record(c));
+                else
+                    asio::async_write(stream, asio::buffer(request), record(c));
+                run_until(io, [&] { return c.done; }, 10s);
+                BOOST_TEST((c.ec == asio::error::timed_out), c.ec.message());
+                BOOST_TEST((c.ec == std::errc::timed_out));
+                BOOST_TEST(c.seconds >= 0.45);
+                BOOST_TEST(c.seconds < 1.5, "ended by the stream's expiry, not by the kernel");
+                BOOST_TEST(c.n == 0u);
+                BOOST_TEST(!stream.next_layer().is_open(), "the socket is closed");
+                BOOST_TEST(stream.connect_endpoint() == target);
+                // The stream stays failed with the same error.
+                completion later;
+                stream.async_write_some(asio::buffer(request), record(later));
+                run_until(io, [&] { return later.done; });
+                BOOST_TEST((later.ec == asio::error::timed_out), later.ec.message());
+            }
+        }
+
+        // Several endpoints, all blackholed: the expiry covers the whole sequence.
+        auto second = tfo::test::make_listener(io, tcp::v4(), 16);
+        blackhole_port(second.local_endpoint().port());
+        const std::vector<tcp::endpoint> both{target, second.local_endpoint()};
+        tfo::fast_open_stream stream(io, both);
+        stream.expires_after(400ms);
+        completion c;
+        asio::async_write(stream, asio::buffer(request), record(c));
+        run_until(io, [&] { return c.done; }, 10s);
+        BOOST_TEST((c.ec == asio::error::timed_out), c.ec.message());
+        BOOST_TEST(c.seconds < 1.5);
+        BOOST_TEST(stream.connect_endpoint() == tcp::endpoint(), "which endpoint was in progress is not known");
+        acceptor.close();
+        second.close();
+        expect_nothing_pending(io);
+    }
+    BOOST_TEST(open_descriptors() == descriptors, "every socket was closed");
+}
+
+// A server that accepts and never answers: the read after the connect times out.
+BOOST_AUTO_TEST_CASE(timeout_of_a_read_after_the_connect)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    accepted server;
+    accept_one(acceptor, server);
+    tfo::fast_open_stream stream(io, acceptor.local_endpoint());
+    stream.expires_after(300ms);
+    std::array<char, 16> space;
+    completion c;
+    stream.async_read_some(asio::buffer(space), record(c));
+    run_until(io, [&] { return c.done; });
+    BOOST_TEST((c.ec == asio::error::timed_out), c.ec.message());
+    BOOST_TEST(c.seconds >= 0.25);
+    BOOST_TEST(c.seconds < 2.0);
+    BOOST_TEST(server.socket.has_value(), "the connect itself succeeded");
+    BOOST_TEST(!stream.next_layer().is_open());
+
+    // expires_never: a later stream's read waits as long as it takes.
+    accepted server2;
+    accept_one(acceptor, server2, [](tcp::socket& s) {
+        auto timer = std::make_shared<asio::steady_timer>(s.get_executor(), 400ms);
+        timer->async_wait([&s, timer](error_code) { asio::write(s, asio::buffer(greeting)); });
+    });
+    tfo::fast_open_stream patient(io, acceptor.local_endpoint());
+    patient.expires_after(100ms);
+    patient.expires_never();
+    completion c2;
+    patient.async_read_some(asio::buffer(space), record(c2));
+    run_until(io, [&] { return c2.done; });
+    BOOST_TEST(!c2.ec, c2.ec.message());
+    BOOST_TEST(c2.seconds >= 0.35);
+}
+
+// Per-operation cancellation in each stage: connecting, waiting for the other
+// direction's connect, and transferring after the connect.
+BOOST_AUTO_TEST_CASE(cancellation_at_each_stage)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    const auto target = acceptor.local_endpoint();
+
+    BOOST_TEST_CONTEXT("terminal, while the first write connects")
+    {
+        blackhole_port(target.port());
+        tfo::fast_open_stream stream(io, target);
+        asio::cancellation_signal signal;
+        completion c;
+        asio::async_write(stream, asio::buffer(request), asio::bind_cancellation_slot(signal.slot(), record(c)));
+        io.restart();
+        io.run_for(100ms);
+        BOOST_TEST(!c.done);
+        signal.emit(asio::cancellation_type::terminal);
+        run_until(io, [&] { return c.done; });
+        BOOST_TEST((c.ec == asio::error::operation_aborted), c.ec.message());
+        BOOST_TEST(c.seconds < 1.0, "the cancellation, not the SYN retry, ended it");
+        BOOST_TEST(!stream.next_layer().is_open());
+        lift_blackhole();
+    }
+
+    BOOST_TEST_CONTEXT("partial, while the first read connects: the connect goes on")
+    {
+        blackhole_port(target.port());
+        accepted server;
+        accept_one(acceptor, server);
+        tfo::fast_open_stream stream(io, target);
+        asio::cancellation_signal signal;
+        std::array<char, 16> space;
+        completion c;
+        stream.async_read_some(asio::buffer(space), asio::bind_cancellation_slot(signal.slot(), record(c)));
+        io.restart();
+        io.run_for(100ms);
+        signal.emit(asio::cancellation_type::partial);
+        io.run_for(100ms);
+        BOOST_TEST(!c.done, "partial cancellation does not interrupt a connect");
+        lift_blackhole(); // the SYN retransmitted after 1 s gets through
+        run_until(io, [&] { return c.done; });
+        BOOST_TEST((c.ec == asio::error::operation_aborted), c.ec.message());
+        BOOST_TEST(c.n == 0u);
+        BOOST_TEST(stream.is_connected(), "connected, nothing read");
+        run_until(io, [&] { return server.socket.has_value(); });
+        asio::write(*server.socket, asio::buffer(greeting));
+        std::string line;
+        asio::read_until(stream, asio::dynamic_buffer(line), "\r\n");
+        BOOST_TEST((line == greeting));
+    }
+
+    for (auto type : {asio::cancellation_type::terminal, asio::cancellation_type::partial,
+                      asio::cancellation_type::total})
+    {
+        BOOST_TEST_CONTEXT("type " << static_cast<int>(type) << ", while a read waits for the write's connect")
+        {
+            blackhole_port(target.port());
+            accepted server;
+            accept_one(acceptor, server);
+            tfo::fast_open_stream stream(io, target);
+            completion w, r;
+            asio::async_write(stream, asio::buffer(request), record(w));
+            asio::cancellation_signal signal;
+            std::array<char, 16> space;
+            stream.async_read_some(asio::buffer(space), asio::bind_cancellation_slot(signal.slot(), record(r)));
+            io.restart();
+            io.run_for(100ms);
+            signal.emit(type);
+            run_until(io, [&] { return r.done; });
+            BOOST_TEST((r.ec == asio::error::operation_aborted), r.ec.message());
+            BOOST_TEST(!w.done, "the write's connect goes on");
+            lift_blackhole();
+            run_until(io, [&] { return w.done; });
+            BOOST_TEST(!w.ec, w.ec.message());
+            BOOST_TEST(w.n == request.size());
+        }
+    }
+
+    BOOST_TEST_CONTEXT("partial, total and terminal while reading after the connect")
+    {
+        accepted server;
+        accept_one(acceptor, server);
+        tfo::fast_open_stream stream(io, target);
+        stream.expires_after(10s); // the composed path, not the socket's own
+        asio::async_write(stream, asio::buffer(request), [](error_code ec, std::size_t) { BOOST_TEST(!ec); });
+        run_until(io, [&] { return stream.is_connected() && server.socket.has_value(); });
+        for (auto type : {asio::cancellation_type::partial, asio::cancellation_type::total,
+                          asio::cancellation_type::terminal})
+        {
+            asio::cancellation_signal signal;
+            std::array<char, 16> space;
+            completion r;
+            stream.async_read_some(asio::buffer(space), asio::bind_cancellation_slot(signal.slot(), record(r)));
+            io.restart();
+            io.run_for(20ms);
+            signal.emit(type);
+            run_until(io, [&] { return r.done; });
+            BOOST_TEST((r.ec == asio::error::operation_aborted), r.ec.message());
+        }
+        BOOST_TEST(stream.is_connected());
+    }
+
+    BOOST_TEST_CONTEXT("stream.cancel() and destroying the stream while connecting")
+    {
+        blackhole_port(target.port());
+        completion a, b;
+        {
+            tfo::fast_open_stream stream(io, target);
+            asio::async_write(stream, asio::buffer(request), record(a));
+            io.restart();
+            io.run_for(50ms);
+            stream.cancel();
+            run_until(io, [&] { return a.done; });
+            tfo::fast_open_stream doomed(io, target);
+            doomed.expires_after(10s);
+            asio::async_write(doomed, asio::buffer(request), record(b));
+            io.restart();
+            io.run_for(50ms);
+        }
+        run_until(io, [&] { return b.done; });
+        BOOST_TEST((a.ec == asio::error::operation_aborted), a.ec.message());
+        BOOST_TEST((b.ec == asio::error::operation_aborted), b.ec.message());
+        lift_blackhole();
+    }
+    acceptor.close();
+    expect_nothing_pending(io);
+}
+
+// The stream in a coroutine, with a timeout on the connect and the exchange.
+BOOST_AUTO_TEST_CASE(coroutine)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    fetch_cookie(io, acceptor);
+    accepted server;
+    accept_one(acceptor, server, [](tcp::socket& s) {
+        auto data = std::make_shared<std::string>(request.size(), '\0');
+        asio::async_read(s, asio::buffer(*data), [&s, data](error_code ec, std::size_t) {
+            BOOST_TEST(!ec);
+            asio::async_write(s, asio::buffer(*data), [data](error_code, std::size_t) {});
+        });
+    });
+    std::string reply;
+    bool done = false;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            tfo::fast_open_stream stream(co_await asio::this_coro::executor, acceptor.local_endpoint());
+            stream.expires_after(5s);
+            co_await asio::async_write(stream, asio::buffer(request), asio::use_awaitable);
+            reply.resize(request.size());
+            co_await asio::async_read(stream, asio::buffer(reply), asio::use_awaitable);
+            BOOST_TEST(tfo::get_fast_open_info(stream).syn_data_acked);
+        },
+        [&](std::exception_ptr e) {
+            BOOST_TEST(!e);
+            done = true;
+        });
+    run_until(io, [&] { return done; });
+    BOOST_TEST((reply == request));
+    BOOST_TEST(server.info.syn_data_acked);
+}
+
+// The synchronous forms: the first write_some is the fast-open connect.
+BOOST_AUTO_TEST_CASE(synchronous)
+{
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    fetch_cookie(io, acceptor);
+    const auto before = tfo::kernel_counters();
+    const std::vector<tcp::endpoint> endpoints{closed_port(io), acceptor.local_endpoint()};
+    tfo::fast_open_stream stream(io, endpoints);
+    BOOST_TEST(asio::write(stream, asio::buffer(request)) == request.size());
+    BOOST_TEST(stream.connect_endpoint() == acceptor.local_endpoint());
+    tcp::socket server = acceptor.accept();
+    BOOST_TEST(tfo::get_fast_open_info(std::as_const(server)).syn_data_acked);
+    std::string got(request.size(), '\0');
+    asio::read(server, asio::buffer(got));
+    BOOST_TEST((got == request));
+    asio::write(server, asio::buffer(greeting));
+    std::string line;
+    asio::read_until(stream, asio::dynamic_buffer(line), "\r\n");
+    BOOST_TEST((line == greeting));
+    BOOST_TEST((tfo::kernel_counters() - before).passive == 1u);
+
+    // Read first, synchronously, to a server that speaks first.
+    tfo::fast_open_stream reader(io, acceptor.local_endpoint());
+    std::thread greeter([&] {
+        tcp::socket s = acceptor.accept();
+        asio::write(s, asio::buffer(greeting));
+    });
+    std::string line2;
+    asio::read_until(reader, asio::dynamic_buffer(line2), "\r\n");
+    greeter.join();
+    BOOST_TEST((line2 == greeting));
 }
 
 #if TFO_TEST_TLS
