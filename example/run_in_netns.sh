@@ -5,11 +5,11 @@
 #   run_in_netns.sh <scenario>
 #
 # Scenarios (see the functions at the end):
-#   echo_tfo  echo_fallback  threaded_tfo  http_tfo  http_fallback
+#   echo_tfo  echo_fallback  echo_deferred_connect  threaded_tfo  http_tfo  http_fallback
 #   http_plain_client  tls_tfo  tls_fallback  tls_plain_client
 #
 # The programs come from the environment, set by example/CMakeLists.txt:
-# ECHO_SERVER CORO_CLIENT THREADED_SERVER HTTP_SERVER HTTP_CLIENT TLS_SERVER
+# ECHO_SERVER CORO_CLIENT DEFERRED_CONNECT_CLIENT THREADED_SERVER HTTP_SERVER HTTP_CLIENT TLS_SERVER
 # TLS_CLIENT. Exit status: 0 passed, 1 failed, 77 skipped because no network
 # namespace could be made (with TFO_REQUIRE_NETNS=1 that is a failure).
 #
@@ -187,6 +187,19 @@ echo_fallback() {
     require_lines "$workdir/client.log" 'reply "hello tfo", request in SYN: no' 2
 }
 
+echo_deferred_connect() {
+    # The option's example: the first write carries the message in the SYN.
+    set_fastopen 3
+    snapshot
+    start_server $port "$ECHO_SERVER" $port --max-connections 3
+    run_client "$DEFERRED_CONNECT_CLIENT" 127.0.0.1 $port "hello tfo" --count 3
+    finish_server
+    require_cookie_then_fast_open 3
+    require_lines "$workdir/client.log" 'reply "hello tfo"' 3
+    require_lines "$workdir/client.log" 'request in SYN: yes' 2
+    require_lines "$workdir/server.log" 'data in SYN: yes' 2
+}
+
 threaded_tfo() {
     # Six connections spread over four listeners: a cookie from one listener
     # must be accepted by the others.
@@ -275,8 +288,7 @@ tls_fallback() {
     require_no_fast_open
     require_lines "$workdir/client.log" 'reply "echo: hello tfo", ClientHello in SYN: no' 2
 
-    # A kernel whose client side is off: setting fast_open_deferred_connect fails and
-    # the client connects the ordinary way.
+    # A kernel whose client side is off: the stream connects the ordinary way.
     set_fastopen 2
     snapshot
     start_server $port "$TLS_SERVER" $port "$workdir/cert.pem" "$workdir/key.pem" --max-connections 2
@@ -302,7 +314,7 @@ tls_plain_client() {
 }
 
 case $scenario in
-echo_tfo | echo_fallback | threaded_tfo | http_tfo | http_fallback | http_plain_client | tls_tfo | tls_fallback | tls_plain_client)
+echo_tfo | echo_fallback | echo_deferred_connect | threaded_tfo | http_tfo | http_fallback | http_plain_client | tls_tfo | tls_fallback | tls_plain_client)
     "$scenario"
     echo "PASS: $scenario"
     ;;

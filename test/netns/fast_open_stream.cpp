@@ -31,6 +31,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 
 #if TFO_TEST_TLS
 #include <boost/asio/ssl.hpp>
@@ -694,6 +696,73 @@ BOOST_AUTO_TEST_CASE(synchronous)
     asio::read_until(reader, asio::dynamic_buffer(line2), "\r\n");
     greeter.join();
     BOOST_TEST((line2 == greeting));
+}
+
+// Beast over the stream, as a Beast user writes it: resolver results whose
+// first endpoint refuses, a timeout, http::async_write and http::async_read.
+BOOST_AUTO_TEST_CASE(beast_http_get_through_resolver_results)
+{
+    namespace http = boost::beast::http;
+    private_netns ns(3);
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    const std::string port = std::to_string(acceptor.local_endpoint().port());
+    const std::vector<tcp::endpoint> listed{closed_port(io), acceptor.local_endpoint()};
+    // What a resolver returns for a name with two addresses, the first one dead.
+    const auto results = tcp::resolver::results_type::create(listed.begin(), listed.end(), "tfo.test", port);
+
+    auto serve = [](tcp::socket& s) {
+        auto buffer = std::make_shared<boost::beast::flat_buffer>();
+        auto request = std::make_shared<http::request<http::string_body>>();
+        http::async_read(s, *buffer, *request, [&s, buffer, request](error_code ec, std::size_t) {
+            BOOST_REQUIRE_MESSAGE(!ec, "server read: " << ec.message());
+            auto response = std::make_shared<http::response<http::string_body>>(http::status::ok, 11);
+            response->body() = "hello " + std::string(request->target());
+            response->prepare_payload();
+            http::async_write(s, *response, [response](error_code e, std::size_t) { BOOST_TEST(!e); });
+        });
+    };
+
+    for (int i = 0; i < 2; ++i)
+    {
+        BOOST_TEST_CONTEXT("connection " << i + 1)
+        {
+            const auto before = tfo::kernel_counters();
+            accepted server;
+            accept_one(acceptor, server, serve);
+            tfo::fast_open_stream stream(io, results);
+            stream.expires_after(5s);
+            http::request<http::empty_body> request{http::verb::get, "/stream", 11};
+            request.set(http::field::host, "tfo.test");
+            http::response<http::string_body> response;
+            boost::beast::flat_buffer buffer;
+            bool done = false;
+            http::async_write(stream, request, [&](error_code ec, std::size_t) {
+                BOOST_REQUIRE_MESSAGE(!ec, "write: " << ec.message());
+                http::async_read(stream, buffer, response, [&](error_code e, std::size_t) {
+                    BOOST_TEST(!e, e.message());
+                    done = true;
+                });
+            });
+            run_until(io, [&] { return done; });
+            BOOST_TEST(response.result_int() == 200u);
+            BOOST_TEST(response.body() == "hello /stream");
+            BOOST_TEST(stream.connect_endpoint() == acceptor.local_endpoint(), "the second endpoint");
+            const auto counted = tfo::kernel_counters() - before;
+            if (i == 0)
+            {
+                BOOST_TEST(counted.cookie_reqd == 1u);
+                BOOST_TEST(!server.info.syn_data_acked);
+            }
+            else
+            {
+                BOOST_TEST(server.info.syn_data_acked, "the GET rode in the SYN");
+                BOOST_TEST(counted.passive == 1u);
+                BOOST_TEST(counted.active == 1u);
+                BOOST_TEST(server.readable_at_accept > 0u);
+            }
+        }
+    }
 }
 
 #if TFO_TEST_TLS
