@@ -195,8 +195,10 @@ public:
     /// with `operation_aborted`. A cancelled connect leaves the stream failed.
     void cancel();
 
-    /// Closes the socket: pending operations complete with `operation_aborted`;
-    /// later ones fail (`bad_descriptor`).
+    /// Closes the socket: pending operations complete with `operation_aborted`
+    /// (a connect in progress is stopped, and the stream keeps that error);
+    /// later ones fail, with `bad_descriptor` when the stream was idle or
+    /// connected.
     void close();
 
     /// Reads some data, connecting first (without data) when this is the
