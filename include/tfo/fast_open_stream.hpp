@@ -93,6 +93,7 @@ public:
     template <typename Executor1>
     struct rebind_executor
     {
+        /// The stream type with `Executor1`.
         using other = basic_fast_open_stream<Executor1>;
     };
 
@@ -204,6 +205,9 @@ public:
     /// Reads some data, connecting first (without data) when this is the
     /// stream's first operation.
     ///
+    /// @param buffers Where to put the data. The sequence object is copied;
+    /// the memory must stay valid until completion.
+    ///
     /// @param token The completion token; the completion signature is
     /// @code
     /// void(boost::system::error_code ec, std::size_t bytes_transferred)
@@ -223,6 +227,10 @@ public:
     /// Writes some data. The stream's first write connects: it is
     /// `tfo::async_fastopen_connect`, the bytes go in the SYN when the kernel
     /// can, and it completes when all of them are written.
+    ///
+    /// @param buffers The data. The sequence object is copied; the memory
+    /// must stay valid until completion. Only send first what is safe to
+    /// receive twice (a TLS ClientHello, an idempotent request).
     ///
     /// @param token The completion token; the completion signature is
     /// @code
