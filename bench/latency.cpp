@@ -19,7 +19,8 @@
 //   tfo_async       tfo::async_fastopen_connect (request in the SYN) + async_read
 //   tfo_option      the tfo::fast_open_deferred_connect option, then the same Asio code as asio
 //   tls_asio        async_connect + ssl handshake + write + read
-//   tls_tfo_async   the ClientHello written by tfo::async_fastopen_connect
+//   tls_tfo_async   ssl::stream over tfo::fast_open_stream: the ClientHello written by
+//                   tfo::async_fastopen_connect
 //   tls_tfo_option  the tfo::fast_open_deferred_connect option, then the same code as tls_asio
 //   tls_resume      async_connect + TLS 1.3 resumption (a ticket, no early data) + write + read
 //   tls_early       async_connect + resumption with the request as early data (tfo::ssl) + read
@@ -38,6 +39,7 @@
 
 #include <tfo/async_fastopen_connect.hpp>
 #include <tfo/fast_open_info.hpp>
+#include <tfo/fast_open_stream.hpp>
 #include <tfo/socket_options.hpp>
 #include <tfo/ssl/early_data.hpp>
 #include <tfo/ssl/session_cache.hpp>
@@ -240,51 +242,6 @@ int run_server(const tfo_bench::options& options)
 
 // ---------------------------------------------------------------- client
 
-// A stream whose first write is a tfo::async_fastopen_connect, so that the
-// bytes of that write ride in the SYN. Under ssl::stream the first write is
-// the ClientHello, which asio::ssl produces only once the handshake starts:
-// the stream defers the connect until then.
-class connect_on_first_write
-{
-public:
-    using executor_type = tcp::socket::executor_type;
-    using lowest_layer_type = tcp::socket::lowest_layer_type;
-
-    connect_on_first_write(const executor_type& executor, const tcp::endpoint& endpoint)
-        : socket_(executor), endpoint_(endpoint)
-    {
-    }
-
-    executor_type get_executor() noexcept { return socket_.get_executor(); }
-    lowest_layer_type& lowest_layer() noexcept { return socket_; }
-    const lowest_layer_type& lowest_layer() const noexcept { return socket_; }
-    tcp::socket& socket() noexcept { return socket_; }
-
-    template <typename MutableBufferSequence, typename ReadToken>
-    auto async_read_some(const MutableBufferSequence& buffers, ReadToken&& token)
-    {
-        return socket_.async_read_some(buffers, std::forward<ReadToken>(token));
-    }
-
-    template <typename ConstBufferSequence, typename WriteToken>
-    auto async_write_some(const ConstBufferSequence& buffers, WriteToken&& token)
-    {
-        return asio::async_initiate<WriteToken, void(error_code, std::size_t)>(
-            [this](auto handler, const ConstBufferSequence& b) {
-                if (connected_)
-                    return socket_.async_write_some(b, std::move(handler));
-                connected_ = true;
-                tfo::async_fastopen_connect(socket_, endpoint_, b, std::move(handler));
-            },
-            token, buffers);
-    }
-
-private:
-    tcp::socket socket_;
-    tcp::endpoint endpoint_;
-    bool connected_ = false;
-};
-
 enum class connect_with
 {
     asio,       // socket.async_connect
@@ -400,13 +357,14 @@ asio::awaitable<outcome> one_tls(const tcp::endpoint& endpoint, connect_with how
     const auto executor = co_await asio::this_coro::executor;
     if (how == connect_with::tfo_async)
     {
-        ssl::stream<connect_on_first_write> stream(connect_on_first_write(executor, endpoint), context);
+        // The library's stream: its first write, the ClientHello, is async_fastopen_connect.
+        ssl::stream<tfo::fast_open_stream> stream(tfo::fast_open_stream(executor, endpoint), context);
         prepare_tls(stream);
-        open_socket(stream.next_layer().socket(), how);
+        open_socket(stream.next_layer().next_layer(), how);
         const auto got = co_await exchange_tls(stream);
         const double ms = tfo_bench::seconds_since(start) * 1e3;
         check_response(got);
-        co_return outcome{ms, tfo::get_fast_open_info(stream.next_layer().socket()).syn_data_acked};
+        co_return outcome{ms, tfo::get_fast_open_info(stream).syn_data_acked};
     }
     ssl::stream<tcp::socket> stream(executor, context);
     prepare_tls(stream);

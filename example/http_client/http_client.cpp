@@ -1,12 +1,13 @@
 //
 // http_client: a Boost.Beast HTTP/1.1 client that sends its GET in the SYN.
 //
-// Beast's `http::async_write` cannot know about the SYN, so the request is
-// serialized into a string first; `tfo::async_fastopen_connect` then connects
-// and sends that string, in the SYN when the kernel holds a cookie for the
-// server. From there on it is ordinary Beast: `http::async_read` the response.
-// Against a server without TFO the same code connects and writes the ordinary
-// way.
+// The client is ordinary Beast code over a `tfo::fast_open_stream` instead of
+// a `beast::tcp_stream`: the stream is given the resolver's results and
+// connects at its first write, which is Beast's `http::async_write` of the
+// request, so the request rides in the SYN when the kernel holds a cookie for
+// the server. `expires_after` works as on `tcp_stream`, the connect included.
+// Against a server without TFO the same code connects and writes the
+// ordinary way.
 //
 // Usage: http_client <host> <port> [<target>] [--count N]
 //
@@ -15,8 +16,8 @@
 // in the SYN. Exits non-zero unless every response is 200 OK.
 //
 
-#include <tfo/async_fastopen_connect.hpp>
 #include <tfo/fast_open_info.hpp>
+#include <tfo/fast_open_stream.hpp>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -26,7 +27,6 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,21 +49,18 @@ asio::awaitable<void> run(std::string host, std::string port, std::string target
     request.set(http::field::user_agent, "tfo http_client");
     request.keep_alive(false); // one request per connection, to show one SYN each
 
-    // The whole request must exist before the connect, to go in the SYN.
-    std::ostringstream serialized;
-    serialized << request;
-    const std::string wire = serialized.str();
-
     for (int i = 1; i <= count; ++i)
     {
-        tcp::socket socket(executor);
-        // TFO: connect and send the request, in the SYN when a cookie allows.
-        co_await tfo::async_fastopen_connect(socket, endpoints, asio::buffer(wire), asio::use_awaitable);
-        const tfo::fast_open_info info = tfo::get_fast_open_info(socket);
+        // TFO: connects at the first write, which carries the request in the SYN.
+        tfo::fast_open_stream stream(executor, endpoints);
+        stream.expires_after(std::chrono::seconds(10)); // connect, request and response together
+
+        co_await http::async_write(stream, request, asio::use_awaitable);
+        const tfo::fast_open_info info = tfo::get_fast_open_info(stream);
 
         beast::flat_buffer buffer;
         http::response<http::string_body> response;
-        co_await http::async_read(socket, buffer, response, asio::use_awaitable);
+        co_await http::async_read(stream, buffer, response, asio::use_awaitable);
 
         std::string_view body = response.body();
         if (body.ends_with('\n'))

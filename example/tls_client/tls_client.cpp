@@ -1,12 +1,13 @@
 //
 // tls_client: a TLS 1.3 client (asio::ssl) whose ClientHello rides in the SYN.
 //
-// The TLS code is unchanged: one TFO line, marked below, sets
-// `tfo::fast_open_deferred_connect` on `stream.lowest_layer()` before an ordinary
-// `async_connect`. The kernel then defers the SYN until the first write,
-// which is the ClientHello written by `async_handshake`, and sends the two
-// together when it holds a cookie for the server. With no cookie, or against
-// a server without TFO, the connect is an ordinary one.
+// The TLS code is unchanged: the `ssl::stream` runs over a
+// `tfo::fast_open_stream` (the one TFO line, marked below) given the
+// resolver's results. That stream connects at its first write, which is the
+// ClientHello written by `async_handshake`, and puts it in the SYN when the
+// kernel holds a cookie for the server. With no cookie, or against a server
+// without TFO, the connect is an ordinary one. A timeout set on the stream
+// covers connect and handshake.
 //
 // Usage: tls_client <host> <port> <ca-certificate.pem> <message> [--count N]
 //
@@ -17,44 +18,25 @@
 //
 
 #include <tfo/fast_open_info.hpp>
-#include <tfo/socket_options.hpp>
+#include <tfo/fast_open_stream.hpp>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
 #include <charconv>
 #include <cstdlib>
+#include <chrono>
 #include <exception>
 #include <iostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <tuple>
 
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
 
 namespace {
-
-// asio::async_connect over a range closes and reopens the socket for every
-// endpoint, which would drop the option; so the endpoints are tried here.
-asio::awaitable<void> connect_deferred(tcp::socket::lowest_layer_type& socket,
-                                       const tcp::resolver::results_type& endpoints)
-{
-    boost::system::error_code ec = asio::error::host_not_found;
-    for (const auto& entry : endpoints)
-    {
-        socket.open(entry.endpoint().protocol());
-        boost::system::error_code unsupported; // the kernel's client side is off: connect the ordinary way
-        socket.set_option(tfo::fast_open_deferred_connect{true}, unsupported); // TFO: the first write goes in the SYN
-        std::tie(ec) = co_await socket.async_connect(entry.endpoint(), asio::as_tuple(asio::use_awaitable));
-        if (!ec)
-            co_return;
-        socket.close();
-    }
-    throw boost::system::system_error(ec, "connect");
-}
 
 asio::awaitable<void> run(std::string host, std::string port, ssl::context& context, std::string message, int count)
 {
@@ -66,14 +48,15 @@ asio::awaitable<void> run(std::string host, std::string port, ssl::context& cont
 
     for (int i = 1; i <= count; ++i)
     {
-        ssl::stream<tcp::socket> stream(executor, context);
+        // TFO: connects at the handshake's first write, the ClientHello in the SYN.
+        ssl::stream<tfo::fast_open_stream> stream(tfo::fast_open_stream(executor, endpoints), context);
+        stream.next_layer().expires_after(std::chrono::seconds(10));
         stream.set_verify_callback(ssl::host_name_verification(host));
         if (not_an_address) // server name indication takes host names only (RFC 6066, section 3)
             SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
 
-        co_await connect_deferred(stream.lowest_layer(), endpoints);
         co_await stream.async_handshake(ssl::stream_base::client, asio::use_awaitable);
-        const tfo::fast_open_info info = tfo::get_fast_open_info(stream.lowest_layer());
+        const tfo::fast_open_info info = tfo::get_fast_open_info(stream);
 
         const std::string request = message + '\n';
         co_await asio::async_write(stream, asio::buffer(request), asio::use_awaitable);

@@ -12,6 +12,7 @@
 #include <concepts>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 namespace tfo {
 
@@ -86,10 +87,19 @@ namespace detail {
 // Any Asio socket: what get_fast_open_info needs of it. Asio's headers are not
 // included here, so that this header also works beside <linux/tcp.h>, which
 // clashes with the <netinet/tcp.h> that Asio's socket headers bring in.
+// Asio's native_handle() is not const, so a const socket is read through a
+// non-const view: getting a descriptor changes nothing.
 template <typename Socket>
-concept native_socket = requires(Socket& s) {
+concept native_socket = requires(std::remove_const_t<Socket>& s) {
     { s.is_open() } -> std::convertible_to<bool>;
     { s.native_handle() } -> std::convertible_to<platform::native_socket>;
+};
+
+// A layered stream (asio::ssl::stream, tfo::fast_open_stream, ...) whose
+// lowest layer is a socket.
+template <typename Stream>
+concept layered_socket_stream = !native_socket<Stream> && requires(Stream& s) {
+    requires native_socket<std::remove_reference_t<decltype(s.lowest_layer())>>;
 };
 
 } // namespace detail
@@ -97,8 +107,10 @@ concept native_socket = requires(Socket& s) {
 /// Reads the TCP Fast Open state of a connected socket.
 ///
 /// @param socket A TCP socket (`boost::asio::ip::tcp::socket` or any
-/// `basic_socket<tcp, Executor>`) that is connecting, connected, or was
-/// returned by `accept`.
+/// `basic_socket<tcp, Executor>`, const or not) that is connecting,
+/// connected, or was returned by `accept`; or a layered stream over one
+/// (`tfo::fast_open_stream`, `boost::asio::ssl::stream<...>`), read through
+/// its `lowest_layer()`.
 /// @throws boost::system::system_error with `boost::asio::error::bad_descriptor`
 /// when the socket is closed, `tfo::error::not_a_connection` when it is
 /// listening or was never connected, `tfo::error::not_supported` off Linux.
@@ -109,11 +121,13 @@ concept native_socket = requires(Socket& s) {
 /// if (!info.syn_data_acked)
 ///     std::cout << "no TFO: " << tfo::to_string(info.failure) << '\n';
 /// @endcode
-template <detail::native_socket Socket>
+template <typename Socket>
+    requires detail::native_socket<Socket> || detail::layered_socket_stream<Socket>
 fast_open_info get_fast_open_info(Socket& socket);
 
 /// Reads the TCP Fast Open state of a connected socket; errors as above, in `ec`.
-template <detail::native_socket Socket>
+template <typename Socket>
+    requires detail::native_socket<Socket> || detail::layered_socket_stream<Socket>
 fast_open_info get_fast_open_info(Socket& socket, boost::system::error_code& ec);
 
 } // namespace tfo

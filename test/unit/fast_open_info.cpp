@@ -49,3 +49,33 @@ BOOST_AUTO_TEST_CASE(listening_socket)
     tfo::get_fast_open_info(socket, ec);
     BOOST_TEST((ec == tfo::error::not_a_connection));
 }
+
+namespace {
+
+// The least a layered stream offers: a lowest layer that is a socket.
+struct layered
+{
+    tcp::socket socket;
+    tcp::socket::lowest_layer_type& lowest_layer() { return socket; }
+    const tcp::socket::lowest_layer_type& lowest_layer() const { return socket; }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(const_socket_and_layered_streams)
+{
+    asio::io_context io;
+    const tcp::socket closed(io);
+    boost::system::error_code ec;
+    tfo::get_fast_open_info(closed, ec);
+    BOOST_TEST((ec == asio::error::bad_descriptor));
+
+    layered stream{tcp::socket(io, tcp::v4())};
+    tfo::get_fast_open_info(stream, ec);
+    BOOST_TEST((ec == tfo::error::not_a_connection), "read through lowest_layer()");
+    const layered& view = stream;
+    ec = {};
+    tfo::get_fast_open_info(view, ec);
+    BOOST_TEST((ec == tfo::error::not_a_connection));
+    BOOST_CHECK_THROW(tfo::get_fast_open_info(view), boost::system::system_error);
+}

@@ -11,18 +11,28 @@
 
 namespace tfo {
 
-template <detail::native_socket Socket>
+template <typename Socket>
+    requires detail::native_socket<Socket> || detail::layered_socket_stream<Socket>
 fast_open_info get_fast_open_info(Socket& socket, boost::system::error_code& ec)
 {
-    if (!socket.is_open())
+    if constexpr (detail::layered_socket_stream<Socket>)
     {
-        ec = boost::asio::error::bad_descriptor;
-        return {};
+        return get_fast_open_info(socket.lowest_layer(), ec);
     }
-    return detail::platform::read_fast_open_info(socket.native_handle(), ec);
+    else
+    {
+        auto& s = const_cast<std::remove_const_t<Socket>&>(socket);
+        if (!s.is_open())
+        {
+            ec = boost::asio::error::bad_descriptor;
+            return {};
+        }
+        return detail::platform::read_fast_open_info(s.native_handle(), ec);
+    }
 }
 
-template <detail::native_socket Socket>
+template <typename Socket>
+    requires detail::native_socket<Socket> || detail::layered_socket_stream<Socket>
 fast_open_info get_fast_open_info(Socket& socket)
 {
     boost::system::error_code ec;
