@@ -2,6 +2,7 @@
 // tfo: TCP Fast Open for Boost.Asio
 //
 
+#include <tfo/detail/platform.hpp>
 #include <tfo/error.hpp>
 #include <tfo/system.hpp>
 
@@ -9,41 +10,12 @@
 #include <boost/system/system_error.hpp>
 
 #include <charconv>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace tfo {
 namespace {
-
-std::optional<std::string> read_file(const char* path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return std::nullopt;
-    try
-    {
-        std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-        if (in.bad())
-            return std::nullopt;
-        return text;
-    }
-    catch (const std::ios_base::failure&)
-    {
-        return std::nullopt; // libstdc++ throws for a read error of the file itself
-    }
-}
-
-// Reads a /proc/net file of the calling thread's namespace. /proc/self would
-// name the thread group leader's, which differs after setns() in a thread.
-std::optional<std::string> read_proc_net(const char* name)
-{
-    if (auto text = read_file((std::string("/proc/thread-self/net/") + name).c_str()))
-        return text;
-    return read_file((std::string("/proc/self/net/") + name).c_str());
-}
 
 std::vector<std::string_view> split_words(std::string_view line)
 {
@@ -106,8 +78,7 @@ fast_open_support parse_fast_open_sysctl(std::string_view text, boost::system::e
 
 fast_open_support system_support(boost::system::error_code& ec)
 {
-    // /proc/sys/net resolves to the namespace of the thread that opens it.
-    auto text = read_file("/proc/sys/net/ipv4/tcp_fastopen");
+    auto text = detail::platform::fast_open_sysctl_text();
     if (!text)
     {
         ec = error::sysctl_unavailable;
@@ -162,7 +133,7 @@ fast_open_counters parse_netstat(std::string_view text, boost::system::error_cod
 
 fast_open_counters kernel_counters(boost::system::error_code& ec)
 {
-    auto text = read_proc_net("netstat");
+    auto text = detail::platform::netstat_text();
     if (!text)
     {
         ec = error::counters_unavailable;

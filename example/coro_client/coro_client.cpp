@@ -46,14 +46,17 @@ asio::awaitable<void> run(std::string host, std::string port, std::string messag
         // TFO: connect and send the message, in the SYN when a cookie allows.
         const auto [peer, sent] = co_await tfo::async_fastopen_connect(socket, endpoints, asio::buffer(message),
                                                                        asio::use_awaitable);
-        const tfo::fast_open_info info = tfo::get_fast_open_info(socket);
+        boost::system::error_code info_error; // not_supported where tfo has no Fast Open (Windows)
+        const tfo::fast_open_info info = tfo::get_fast_open_info(socket, info_error);
 
         std::string reply(message.size(), '\0');
         co_await asio::async_read(socket, asio::buffer(reply), asio::use_awaitable);
 
         std::cout << "connection " << i << " to " << peer << ": reply \"" << reply << "\", request in SYN: "
                   << (info.syn_data_acked ? "yes" : "no");
-        if (!info.syn_data_acked)
+        if (info_error)
+            std::cout << " (" << info_error.message() << ')';
+        else if (!info.syn_data_acked)
             std::cout << " (" << tfo::to_string(info.failure) << ')';
         std::cout << std::endl;
         if (reply != message)

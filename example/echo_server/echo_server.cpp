@@ -73,10 +73,14 @@ public:
     server(asio::io_context& io, unsigned short port, bool fast_open, long max_connections)
         : acceptor_(io, tcp::endpoint(asio::ip::address_v4::loopback(), port)), remaining_(max_connections)
     {
+        boost::system::error_code ec;
         if (fast_open)
-            acceptor_.set_option(tfo::fast_open{256}); // TFO: up to 256 pending fast-open handshakes
-        std::cout << "listening on " << acceptor_.local_endpoint() << (fast_open ? " with" : " without")
-                  << " TCP Fast Open" << std::endl;
+            acceptor_.set_option(tfo::fast_open{256}, ec); // TFO: up to 256 pending fast-open handshakes
+        std::cout << "listening on " << acceptor_.local_endpoint() << (fast_open && !ec ? " with" : " without")
+                  << " TCP Fast Open";
+        if (ec) // no_protocol_option where the platform lacks it (Windows)
+            std::cout << " (" << ec.message() << ')';
+        std::cout << std::endl;
         accept();
     }
 

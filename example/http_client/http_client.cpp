@@ -56,7 +56,8 @@ asio::awaitable<void> run(std::string host, std::string port, std::string target
         stream.expires_after(std::chrono::seconds(10)); // connect, request and response together
 
         co_await http::async_write(stream, request, asio::use_awaitable);
-        const tfo::fast_open_info info = tfo::get_fast_open_info(stream);
+        boost::system::error_code info_error; // not_supported where tfo has no Fast Open (Windows)
+        const tfo::fast_open_info info = tfo::get_fast_open_info(stream, info_error);
 
         beast::flat_buffer buffer;
         http::response<http::string_body> response;
@@ -67,7 +68,9 @@ asio::awaitable<void> run(std::string host, std::string port, std::string target
             body.remove_suffix(1);
         std::cout << "connection " << i << ": " << response.result_int() << ' ' << response.reason() << ", body \""
                   << body << "\", request in SYN: " << (info.syn_data_acked ? "yes" : "no");
-        if (!info.syn_data_acked)
+        if (info_error)
+            std::cout << " (" << info_error.message() << ')';
+        else if (!info.syn_data_acked)
             std::cout << " (" << tfo::to_string(info.failure) << ')';
         std::cout << std::endl;
         if (response.result() != http::status::ok)

@@ -136,10 +136,14 @@ int main(int argc, char* argv[])
 
         asio::io_context io;
         tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), port));
+        boost::system::error_code ec;
         if (fast_open)
-            acceptor.set_option(tfo::fast_open{256}); // TFO: up to 256 pending fast-open handshakes
-        std::cout << "listening on " << acceptor.local_endpoint() << (fast_open ? " with" : " without")
-                  << " TCP Fast Open" << std::endl;
+            acceptor.set_option(tfo::fast_open{256}, ec); // TFO: up to 256 pending fast-open handshakes
+        std::cout << "listening on " << acceptor.local_endpoint() << (fast_open && !ec ? " with" : " without")
+                  << " TCP Fast Open";
+        if (ec) // no_protocol_option where the platform lacks it (Windows)
+            std::cout << " (" << ec.message() << ')';
+        std::cout << std::endl;
 
         asio::co_spawn(io, listen(std::move(acceptor), max_connections), [](std::exception_ptr e) {
             if (e)

@@ -20,8 +20,8 @@ namespace detail {
 
 // What every option here shares: an `int` at the level and name the platform
 // gives it (detail/platform.hpp), as the kernel takes and returns it. Where
-// the platform lacks the option its level is invalid, so that setting it
-// fails with an error instead of meaning something else. Meets Asio's
+// the platform lacks the option its name is one no system has, so that
+// setting it fails with `no_protocol_option` instead of meaning something else. Meets Asio's
 // SettableSocketOption and GettableSocketOption requirements.
 template <platform::tcp_option Option>
 class tcp_int_option_base
@@ -66,6 +66,10 @@ public:
 };
 
 } // namespace detail
+
+// Every option below is Linux's. Elsewhere (Windows) setting or getting one
+// fails with `boost::asio::error::no_protocol_option`: take the error_code
+// form where a program runs on both and serves without Fast Open.
 
 /// Enables TCP Fast Open on a listening socket (`TCP_FASTOPEN`).
 ///

@@ -5,6 +5,8 @@
 
 #include <tfo/error.hpp>
 
+#include "platform.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -30,7 +32,7 @@ BOOST_AUTO_TEST_CASE(closed_socket)
     BOOST_CHECK_THROW(tfo::get_fast_open_info(socket), boost::system::system_error);
 }
 
-BOOST_AUTO_TEST_CASE(socket_never_connected)
+BOOST_AUTO_TEST_CASE(socket_never_connected, *tfo::test::with_fast_open())
 {
     asio::io_context io;
     tcp::socket socket(io, tcp::v4());
@@ -39,14 +41,12 @@ BOOST_AUTO_TEST_CASE(socket_never_connected)
     BOOST_TEST((ec == tfo::error::not_a_connection));
 }
 
-BOOST_AUTO_TEST_CASE(listening_socket)
+BOOST_AUTO_TEST_CASE(listening_socket, *tfo::test::with_fast_open())
 {
     asio::io_context io;
     tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
-    tcp::socket socket(io);
-    socket.assign(tcp::v4(), ::dup(acceptor.native_handle()));
     boost::system::error_code ec;
-    tfo::get_fast_open_info(socket, ec);
+    tfo::get_fast_open_info(acceptor, ec);
     BOOST_TEST((ec == tfo::error::not_a_connection));
 }
 
@@ -62,7 +62,7 @@ struct layered
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(const_socket_and_layered_streams)
+BOOST_AUTO_TEST_CASE(const_socket_and_layered_streams, *tfo::test::with_fast_open())
 {
     asio::io_context io;
     const tcp::socket closed(io);
@@ -78,4 +78,15 @@ BOOST_AUTO_TEST_CASE(const_socket_and_layered_streams)
     tfo::get_fast_open_info(view, ec);
     BOOST_TEST((ec == tfo::error::not_a_connection));
     BOOST_CHECK_THROW(tfo::get_fast_open_info(view), boost::system::system_error);
+}
+
+// test/loopback/fallback.cpp checks connections too.
+BOOST_AUTO_TEST_CASE(not_supported_without_fast_open, *tfo::test::without_fast_open())
+{
+    asio::io_context io;
+    tcp::socket socket(io, tcp::v4());
+    boost::system::error_code ec;
+    tfo::get_fast_open_info(socket, ec);
+    BOOST_TEST((ec == tfo::error::not_supported));
+    BOOST_CHECK_THROW(tfo::get_fast_open_info(socket), boost::system::system_error);
 }

@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE socket_options
 #include <boost/test/unit_test.hpp>
 
+#include "platform.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -26,7 +28,7 @@ std::vector<unsigned char> bytes(std::size_t n)
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(options_describe_the_kernel_names)
+BOOST_AUTO_TEST_CASE(options_describe_the_kernel_names, *tfo::test::with_fast_open())
 {
     const tcp p = tcp::v4();
     BOOST_TEST(tfo::fast_open{}.level(p) == IPPROTO_TCP);
@@ -34,6 +36,23 @@ BOOST_AUTO_TEST_CASE(options_describe_the_kernel_names)
     BOOST_TEST(tfo::fast_open_deferred_connect{}.name(p) == 30);
     BOOST_TEST(tfo::fast_open_key{}.name(p) == 33);
     BOOST_TEST(tfo::fast_open_no_cookie{}.name(p) == 34);
+}
+
+// Where the platform has no such options, each names one no system has, so
+// that setting it fails with no_protocol_option instead of setting another.
+BOOST_AUTO_TEST_CASE(options_name_no_option_without_fast_open, *tfo::test::without_fast_open())
+{
+    const tcp p = tcp::v4();
+    BOOST_TEST(tfo::fast_open{}.level(p) == IPPROTO_TCP);
+    BOOST_TEST(tfo::fast_open{}.name(p) == -1);
+    BOOST_TEST(tfo::fast_open_deferred_connect{}.name(p) == -1);
+    BOOST_TEST(tfo::fast_open_key{}.name(p) == -1);
+    BOOST_TEST(tfo::fast_open_no_cookie{}.name(p) == -1);
+}
+
+BOOST_AUTO_TEST_CASE(option_values)
+{
+    const tcp p = tcp::v4();
     BOOST_TEST(tfo::fast_open{256}.value() == 256);
     BOOST_TEST(tfo::fast_open{256}.size(p) == sizeof(int));
     BOOST_TEST(tfo::fast_open_deferred_connect{true}.value());
@@ -100,7 +119,7 @@ BOOST_AUTO_TEST_CASE(key_of_a_wrong_size_is_rejected_before_any_syscall)
     }
 }
 
-BOOST_AUTO_TEST_CASE(empty_key_cannot_be_set)
+BOOST_AUTO_TEST_CASE(empty_key_cannot_be_set, *tfo::test::with_fast_open())
 {
     asio::io_context io;
     tcp::acceptor acceptor(io, tcp::v4());

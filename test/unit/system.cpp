@@ -5,6 +5,8 @@
 
 #include <tfo/error.hpp>
 
+#include "platform.hpp"
+
 #include <set>
 #include <string>
 #include <string_view>
@@ -53,7 +55,7 @@ BOOST_AUTO_TEST_CASE(sysctl_malformed)
     }
 }
 
-BOOST_AUTO_TEST_CASE(system_support_reads_the_running_kernel)
+BOOST_AUTO_TEST_CASE(system_support_reads_the_running_kernel, *tfo::test::with_fast_open())
 {
     boost::system::error_code ec;
     tfo::system_support(ec);
@@ -157,9 +159,20 @@ BOOST_AUTO_TEST_CASE(sysctl_bits_table_uses_the_accessors_bits)
     BOOST_TEST(tfo::fast_open_sysctl_bits[4].needs == 0x2);
 }
 
-BOOST_AUTO_TEST_CASE(kernel_counters_read_this_namespace)
+BOOST_AUTO_TEST_CASE(kernel_counters_read_this_namespace, *tfo::test::with_fast_open())
 {
     boost::system::error_code ec;
     tfo::kernel_counters(ec);
     BOOST_TEST(!ec, ec.message());
+}
+
+// Nothing is read where tfo has no Fast Open: under Wine a path such as /proc
+// would lead to the Linux host's own files.
+BOOST_AUTO_TEST_CASE(nothing_to_read_without_fast_open, *tfo::test::without_fast_open())
+{
+    boost::system::error_code ec;
+    tfo::system_support(ec);
+    BOOST_TEST((ec == tfo::error::sysctl_unavailable));
+    tfo::kernel_counters(ec);
+    BOOST_TEST((ec == tfo::error::counters_unavailable));
 }

@@ -5,8 +5,8 @@
 // is declared here and defined once per platform in src/platform/<os>/, the
 // directory chosen by CMake. src/platform/portable/ serves every system
 // without Fast Open support in tfo: the connect falls back to the ordinary
-// way and the evidence says "not supported". Nothing outside the seam tests
-// for an operating system.
+// way, the options fail, and the evidence says "not available here". Nothing
+// outside the seam tests for an operating system.
 //
 // This header includes no socket header, so that the public headers that need
 // it also work beside <linux/tcp.h>.
@@ -22,6 +22,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace tfo {
 struct fast_open_info;
@@ -50,11 +52,17 @@ syn_send_result send_syn(native_socket s, const void* address, std::size_t addre
 /// kernel's own record where it has one.
 handshake_outcome read_handshake_outcome(native_socket s, const boost::system::error_code& wait_error) noexcept;
 
+/// The address family of the open socket `s` (`AF_INET`, `AF_INET6`), also
+/// when it is not bound yet, where `getsockname` fails on Windows.
+int socket_family(native_socket s, boost::system::error_code& ec) noexcept;
+
 /// Reads the Fast Open state of a connection (`TCP_INFO` on Linux).
 fast_open_info read_fast_open_info(native_socket s, boost::system::error_code& ec);
 
-/// A TCP socket option: its level and name, or `level == -1` where the
-/// platform lacks it (setting it then fails with `operation_not_supported`).
+/// A TCP socket option: its level and name. Where the platform lacks the
+/// option, a name no system gives a TCP option, so that setting or getting it
+/// fails with `boost::asio::error::no_protocol_option` (`ENOPROTOOPT`,
+/// `WSAENOPROTOOPT`) rather than touching another option.
 struct option_id
 {
     int level;
@@ -71,6 +79,16 @@ enum class tcp_option
 
 /// This platform's level and name for `option`.
 option_id option_of(tcp_option option) noexcept;
+
+/// The text of the system's Fast Open setting, for `parse_fast_open_sysctl`
+/// (`/proc/sys/net/ipv4/tcp_fastopen` of the calling thread's network
+/// namespace on Linux); nothing where the platform has no such setting.
+std::optional<std::string> fast_open_sysctl_text();
+
+/// The text of the kernel's TCP counters, for `parse_netstat`
+/// (`/proc/net/netstat` of the calling thread's network namespace on Linux);
+/// nothing where the platform has no such counters.
+std::optional<std::string> netstat_text();
 
 } // namespace tfo::detail::platform
 

@@ -42,10 +42,10 @@ boost::system::error_code prepare_socket(Socket& socket, const boost::asio::ip::
         socket.remote_endpoint(ec);
         if (!ec)
             return boost::asio::error::already_connected;
-        auto local = socket.local_endpoint(ec);
+        const int family = platform::socket_family(socket.native_handle(), ec);
         if (ec)
             return ec;
-        if (local.protocol() == protocol)
+        if (family == protocol.family())
             return {};
         if (!reopen)
             return boost::asio::error::address_family_not_supported;

@@ -100,6 +100,19 @@ handshake_outcome read_handshake_outcome(native_socket s, const boost::system::e
     return h;
 }
 
+int socket_family(native_socket s, boost::system::error_code& ec) noexcept
+{
+    sockaddr_storage address{};
+    socklen_t size = sizeof(address);
+    if (::getsockname(s, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+    {
+        ec.assign(errno, boost::system::system_category());
+        return 0;
+    }
+    ec.clear();
+    return address.ss_family;
+}
+
 fast_open_info read_fast_open_info(native_socket s, boost::system::error_code& ec)
 {
     tcp_info_prefix raw{};

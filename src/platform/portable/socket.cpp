@@ -2,13 +2,18 @@
 // tfo: TCP Fast Open for Boost.Asio
 //
 // The platform seam where tfo has no Fast Open support: every connect is the
-// ordinary one, the options fail with an error, the evidence says "not
-// supported". doc/design.md says how macOS, FreeBSD and Windows would plug in.
+// ordinary one, the options fail with `no_protocol_option`, the evidence says
+// "not supported". doc/design.md says how macOS, FreeBSD and Windows would
+// plug in.
 //
 
 #include <tfo/detail/platform.hpp>
 #include <tfo/error.hpp>
 #include <tfo/fast_open_info.hpp>
+
+#include <boost/asio/detail/socket_types.hpp> // Winsock or BSD sockets, in the order they need
+
+#include <cerrno>
 
 namespace tfo::detail::platform {
 
@@ -25,6 +30,33 @@ handshake_outcome read_handshake_outcome(native_socket, const boost::system::err
     return outcome_of_connect_error(wait_error);
 }
 
+int socket_family(native_socket s, boost::system::error_code& ec) noexcept
+{
+#if defined(_WIN32)
+    // getsockname fails with WSAEINVAL until the socket is bound (checked
+    // under Wine); the protocol record names the family of any open socket.
+    WSAPROTOCOL_INFOW info{};
+    int size = sizeof(info);
+    if (::getsockopt(static_cast<SOCKET>(s), SOL_SOCKET, SO_PROTOCOL_INFOW, reinterpret_cast<char*>(&info), &size) != 0)
+    {
+        ec.assign(::WSAGetLastError(), boost::system::system_category());
+        return 0;
+    }
+    ec.clear();
+    return info.iAddressFamily;
+#else
+    sockaddr_storage address{};
+    socklen_t size = sizeof(address);
+    if (::getsockname(s, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+    {
+        ec.assign(errno, boost::system::system_category());
+        return 0;
+    }
+    ec.clear();
+    return address.ss_family;
+#endif
+}
+
 fast_open_info read_fast_open_info(native_socket, boost::system::error_code& ec)
 {
     ec = error::not_supported;
@@ -33,7 +65,12 @@ fast_open_info read_fast_open_info(native_socket, boost::system::error_code& ec)
 
 option_id option_of(tcp_option) noexcept
 {
-    return {-1, 0};
+    // IPPROTO_TCP is the IP protocol number, 6 everywhere. No system has a TCP
+    // option named -1: setsockopt fails with ENOPROTOOPT (WSAENOPROTOOPT on
+    // Windows, checked under Wine), which says what happened, where an invalid
+    // level would only say "invalid argument".
+    constexpr int ipproto_tcp = 6;
+    return {ipproto_tcp, -1};
 }
 
 } // namespace tfo::detail::platform

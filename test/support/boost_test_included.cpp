@@ -1,0 +1,10 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// Boost.Test's header-only variant: the framework and main(), compiled once
+// and linked into every test program where there is no Boost.Test library
+// for the target (the mingw-w64 build). The test files are the same as on
+// Linux: each defines BOOST_TEST_MODULE and includes <boost/test/unit_test.hpp>.
+//
+
+#include <boost/test/included/unit_test.hpp>
