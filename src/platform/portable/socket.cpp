@@ -9,6 +9,7 @@
 #include <tfo/detail/platform.hpp>
 #include <tfo/error.hpp>
 #include <tfo/fast_open_info.hpp>
+#include <tfo/path_memory.hpp>
 
 namespace tfo::detail::platform {
 
@@ -23,6 +24,17 @@ syn_send_result send_syn(native_socket, const void*, std::size_t, const boost::a
 handshake_outcome read_handshake_outcome(native_socket, const boost::system::error_code& wait_error) noexcept
 {
     return outcome_of_connect_error(wait_error);
+}
+
+syn_evidence read_syn_evidence(native_socket) noexcept
+{
+    return {};
+}
+
+kernel_path_record read_kernel_path_record(const unsigned char*, std::size_t, boost::system::error_code& ec)
+{
+    ec = error::not_supported;
+    return {};
 }
 
 fast_open_info read_fast_open_info(native_socket, boost::system::error_code& ec)
