@@ -55,8 +55,12 @@ struct path_memory_options
     /// clamped to [hedge_min_delay, hedge_max_delay]; hedge_default_delay when
     /// the round-trip time is not known yet.
     unsigned hedge_rtt_multiple = 3;
+    /// The shortest hedge delay: below it, a loopback or LAN peer's normal
+    /// jitter would start hedges for nothing.
     std::chrono::milliseconds hedge_min_delay{20};
+    /// The longest hedge delay: half of Linux's 1 s initial retransmission timeout.
     std::chrono::milliseconds hedge_max_delay{500};
+    /// The hedge delay before a round-trip time is known (first contact).
     std::chrono::milliseconds hedge_default_delay{250};
 
     /// A probe that reported nothing for this long (cancelled, never
@@ -95,6 +99,7 @@ struct destination_state
     /// Fast Open is back on probation: the next fast-open connect probes.
     bool probing = false;
 
+    /// Why Fast Open is off or on probation; `none` when nothing counts against it.
     path_reason reason = path_reason::none;
 
     /// Fast Open stays off until this time of the path memory's clock.
@@ -187,15 +192,24 @@ kernel_path_record read_kernel_path_record(const boost::asio::ip::address& addre
 class path_memory : public boost::asio::execution_context::service
 {
 public:
+    /// The clock of the back-off times (replaceable with `set_clock`).
     using clock_type = std::chrono::steady_clock;
 
     /// The service's identifier (Asio's service registry).
     static boost::asio::execution_context::id id;
 
+    /// Made by `boost::asio::use_service<tfo::path_memory>(context)`, with
+    /// the default options and `steady_clock`.
     explicit path_memory(boost::asio::execution_context& context);
+
+    /// Destroys the records.
     ~path_memory() override;
 
+    /// Replaces the options; they apply from the next connect on, to every
+    /// destination (records are kept).
     void set_options(const path_memory_options& options);
+
+    /// The options in force.
     path_memory_options options() const;
 
     /// Replaces the clock (tests); an empty function restores `steady_clock::now`.
@@ -205,6 +219,7 @@ public:
     /// Never reads the kernel.
     destination_state state(const boost::asio::ip::tcp::endpoint& destination) const;
 
+    /// The service's counters since it was made.
     path_memory_counters counters() const;
 
     /// For users of the kernel's deferred connect (`tfo::fast_open_deferred_connect`),
@@ -221,8 +236,11 @@ public:
     void observe(const boost::asio::ip::tcp::endpoint& destination,
                  boost::asio::ip::tcp::socket::native_handle_type connection, bool fast_open);
 
-    /// Forgets one destination, or all.
+    /// Forgets one destination: the next connect there starts afresh (and
+    /// reads the kernel's record again).
     void forget(const boost::asio::ip::tcp::endpoint& destination);
+
+    /// Forgets every destination; the counters are kept.
     void clear();
 
     /// For `tfo::async_fastopen_connect` and `observe`: advice for one connect.

@@ -15,6 +15,7 @@
 #include <tfo/async_fastopen_connect.hpp>
 #include <tfo/error.hpp>
 #include <tfo/fast_open_info.hpp>
+#include <tfo/path_memory.hpp>
 #include <tfo/socket_options.hpp>
 #include <tfo/system.hpp>
 
