@@ -3,6 +3,7 @@
 //
 
 #include <tfo/detail/connect_algorithm.hpp>
+#include <tfo/detail/path_record.hpp>
 
 #include <boost/asio/error.hpp>
 
@@ -23,12 +24,26 @@ connect_algorithm::step connect_algorithm::start() noexcept
     return step_ = step::prepare_socket;
 }
 
-connect_algorithm::step connect_algorithm::socket_prepared(const boost::system::error_code& ec) noexcept
+connect_algorithm::step connect_algorithm::socket_prepared(const boost::system::error_code& ec,
+                                                           const path_advice& advice) noexcept
 {
     // A socket that cannot be readied (connected, out of descriptors) fails
     // the same way for every endpoint: stop.
     if (ec)
         return finish(ec);
+    hedge_started_ = false;
+    if (mode_ == mode::retry_plain)
+        return step_ = step::connect;
+    advice_ = advice;
+    if (!advice.fast_open)
+    {
+        // The path memory has Fast Open off here: a plain connect, with no
+        // Fast Open option in the SYN.
+        mode_ = mode::plain;
+        in_syn_ = 0;
+        return step_ = step::connect;
+    }
+    mode_ = mode::fast_open;
     return step_ = step::send_syn;
 }
 
@@ -41,6 +56,7 @@ connect_algorithm::step connect_algorithm::syn_sent(const syn_send_result& r) no
         return step_ = step::await_syn_ack;
     case syn_send_outcome::fall_back:
         in_syn_ = 0;
+        mode_ = mode::fall_back;
         return step_ = step::connect;
     case syn_send_outcome::failed:
         break;
@@ -48,16 +64,61 @@ connect_algorithm::step connect_algorithm::syn_sent(const syn_send_result& r) no
     return next_endpoint(r.ec);
 }
 
+void connect_algorithm::learn(const path_event& e) noexcept
+{
+    event_ = e;
+    event_.hedge_started = hedge_started_;
+    event_index_ = index_;
+}
+
 connect_algorithm::step connect_algorithm::handshake_done(const handshake_outcome& h,
                                                           cancellation_type cancelled) noexcept
 {
+    event_ = {};
+    switch (mode_)
+    {
+    case mode::fast_open:
+        if (h.established)
+            learn(classify(h.syn, true));
+        else if (hedge_started_)
+            learn({});
+        break;
+    case mode::plain:
+        if (h.established)
+            learn(classify(h.syn, false));
+        break;
+    case mode::retry_plain:
+        if (h.established)
+        {
+            // Refused with data in the SYN, accepted without: what answered
+            // the first SYN was not the server's listener.
+            path_event e = classify(h.syn, false);
+            e.kind = path_event_kind::reset_on_syn_data;
+            learn(e);
+        }
+        break;
+    case mode::fall_back:
+        break;
+    }
+
     if (!h.established)
     {
+        const bool refused_syn_data = mode_ == mode::fast_open && in_syn_ > 0 &&
+                                      h.ec == boost::asio::error::connection_refused;
         // No connection: data that left in the SYN was not delivered, and
         // the next attempt starts again from the first byte.
         in_syn_ = 0;
         if (cancelled != cancellation_type::none || h.ec == boost::asio::error::operation_aborted)
             return finish(boost::asio::error::operation_aborted);
+        if (refused_syn_data && advice_.retry_plain_after_reset && !retried_)
+        {
+            // A reset in answer to SYN data, where connections were accepted
+            // before: a middlebox that resets what it does not understand, or
+            // a server gone. One plain connect to the same endpoint tells.
+            retried_ = true;
+            mode_ = mode::retry_plain;
+            return step_ = step::prepare_socket;
+        }
         return next_endpoint(h.ec);
     }
     // The peer took the SYN: its data went out on this connection, and no
@@ -71,9 +132,26 @@ connect_algorithm::step connect_algorithm::handshake_done(const handshake_outcom
     return write_or_finish();
 }
 
+connect_algorithm::step connect_algorithm::hedge_won(const handshake_outcome& h, cancellation_type cancelled) noexcept
+{
+    path_event e;
+    e.kind = path_event_kind::hedge_won;
+    hedge_started_ = true;
+    learn(e);
+    in_syn_ = 0;
+    established_ = true;
+    written_ = 0;
+    if (cancelled != cancellation_type::none)
+        return finish(boost::asio::error::operation_aborted);
+    if (h.ec)
+        return finish(h.ec);
+    return write_or_finish();
+}
+
 connect_algorithm::step connect_algorithm::written(const boost::system::error_code& ec, std::size_t n,
                                                    cancellation_type cancelled) noexcept
 {
+    event_ = {};
     written_ += n;
     if (ec)
         return finish(ec);
@@ -95,6 +173,8 @@ connect_algorithm::step connect_algorithm::next_endpoint(const boost::system::er
     if (!every_endpoint_ || index_ + 1 >= count_)
         return finish(ec);
     ++index_;
+    retried_ = false;
+    mode_ = mode::fast_open;
     return step_ = step::prepare_socket;
 }
 

@@ -31,7 +31,24 @@ namespace tfo {
 /// used as it is, options included, when it is open but unconnected.
 ///
 /// Data in a SYN can be delivered twice (a duplicated SYN, a replay by an
-/// attacker). Send only requests that are safe to repeat.
+/// attacker, a SYN delayed past a hedge). Send only requests that are safe
+/// to repeat.
+///
+/// @par Path memory and hedge
+/// The operation asks the `tfo::path_memory` of the socket's execution
+/// context how to connect to the endpoint, and tells it what the kernel
+/// reported about the SYN. Where SYNs with the Fast Open option were lost,
+/// it connects the ordinary way (no Fast Open option in the SYN) for a
+/// back-off period, then probes. Until a destination has acknowledged SYN
+/// data once, a fast-open SYN that has no answer after the hedge delay (a
+/// few round trips, from the kernel's or the library's own RTT) is raced by
+/// an ordinary connect to the same endpoint on a second socket: the first
+/// connection established carries `buffers`, the other is closed, and
+/// `socket` holds the winner when the handler runs. The second socket is a
+/// new one: options set on `socket` before the call are not on it. A reset
+/// in answer to SYN data, from a destination that accepted connections
+/// before, is retried once with an ordinary connect (the socket is opened
+/// again). See `tfo::path_memory` for what is kept and why.
 ///
 /// @par Bytes written
 /// The count the operation reports, on success and on failure alike, is the
@@ -41,7 +58,11 @@ namespace tfo {
 /// everything written after the handshake. Data that left in a SYN the peer
 /// never answered is not counted: no connection received it. Once a
 /// connection was established, no other endpoint is tried and no byte is
-/// sent again.
+/// sent again. When the hedge wins, the count is what went out on the
+/// hedge's connection, all of `buffers` on success: the silent SYN's data
+/// is not counted, although that SYN may still reach the server later (its
+/// socket is closed, so the server sees the data and then a reset), which
+/// is the contract of any data in a SYN.
 ///
 /// @param socket The socket to connect. It must stay alive, and must not be
 /// moved, until the operation completes (a moved-from socket fails the
@@ -140,7 +161,10 @@ auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tc
                             CompletionToken&& token = boost::asio::default_completion_token_t<Executor>());
 
 /// Connects and writes `buffers`, putting the first of them in the SYN; blocks
-/// until done. Behaves as `async_fastopen_connect`.
+/// until done. Behaves as `async_fastopen_connect`, path memory included,
+/// except that it never hedges: a blocking call has no second operation to
+/// race (a lost SYN costs the kernel's retransmission timeout once, then the
+/// back-off applies).
 /// @returns The number of bytes written: `boost::asio::buffer_size(buffers)`.
 /// @throws boost::system::system_error on failure.
 ///

@@ -4,6 +4,7 @@
 // counters and TCP_INFO on both ends.
 
 #include <tfo/async_fastopen_connect.hpp>
+#include <tfo/path_memory.hpp>
 
 #define BOOST_TEST_MODULE netns_connect_fallbacks
 #include <boost/test/unit_test.hpp>
@@ -76,8 +77,14 @@ BOOST_AUTO_TEST_CASE(fallback_when_server_tfo_is_off)
     expect_two_ordinary_connections(1, 16, [](const outcome&) {});
 }
 
+// What the kernel alone does (the path memory off; connect_path_memory.cpp
+// and connect_hedge.cpp test what tfo does about it).
 BOOST_FIXTURE_TEST_CASE(middlebox_drops_syns_with_data, fast_open_listener)
 {
+    auto& memory = asio::use_service<tfo::path_memory>(io);
+    auto options = memory.options();
+    options.enabled = false;
+    memory.set_options(options);
     fastopen_once(acceptor, request); // get a cookie
 
     // A SYN without data is at most 20 (IP) + 60 (TCP with options) bytes.

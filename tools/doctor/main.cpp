@@ -2,7 +2,10 @@
 // tfo-doctor: answers "why is TCP Fast Open not happening here?"
 //
 // Usage: tfo-doctor [--json] [--expect VALUE] [--no-self-test]
+//        tfo-doctor [--json] --destination HOST:PORT [--probe]
 //   --json          machine-readable output, for monitoring
+//   --destination   the kernel's record and tfo's path memory for one destination
+//   --probe         with --destination: a live fast-open connect that sends no data
 //   --expect VALUE  the net.ipv4.tcp_fastopen value this host or container should have
 //                   (decimal, or hexadecimal with 0x)
 //   --no-self-test  skip the live test in a private network namespace
@@ -10,6 +13,7 @@
 // Exit status: 0 when nothing is wrong, 1 when a problem was found, 2 on bad usage.
 //
 
+#include "destination.hpp"
 #include "doctor.hpp"
 
 #include <cstring>
@@ -17,14 +21,19 @@
 
 int main(int argc, char** argv)
 {
-    bool json = false, self_test = true;
+    bool json = false, self_test = true, probe = false;
     std::optional<int> expected;
+    std::optional<std::string> destination;
     for (int i = 1; i < argc; ++i)
     {
         if (std::strcmp(argv[i], "--json") == 0)
             json = true;
         else if (std::strcmp(argv[i], "--no-self-test") == 0)
             self_test = false;
+        else if (std::strcmp(argv[i], "--destination") == 0 && i + 1 < argc)
+            destination = argv[++i];
+        else if (std::strcmp(argv[i], "--probe") == 0)
+            probe = true;
         else if (std::strcmp(argv[i], "--expect") == 0 && i + 1 < argc)
         {
             expected = tfo::doctor::parse_expected(argv[++i]);
@@ -37,9 +46,16 @@ int main(int argc, char** argv)
         }
         else
         {
-            std::cerr << "usage: tfo-doctor [--json] [--expect VALUE] [--no-self-test]\n";
+            std::cerr << "usage: tfo-doctor [--json] [--expect VALUE] [--no-self-test]\n"
+                         "       tfo-doctor [--json] --destination HOST:PORT [--probe]\n";
             return 2;
         }
+    }
+    if (destination)
+    {
+        const auto r = tfo::doctor::examine_destination(*destination, probe);
+        std::cout << (json ? tfo::doctor::to_json(r) : tfo::doctor::to_text(r));
+        return r.error.empty() ? 0 : 1;
     }
     const auto facts = tfo::doctor::gather(expected, self_test);
     const auto findings = tfo::doctor::diagnose(facts);

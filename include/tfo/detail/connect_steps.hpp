@@ -13,6 +13,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace tfo::detail {
 
@@ -39,10 +40,37 @@ struct syn_send_result
     boost::system::error_code ec;
 };
 
+/// Why the kernel did not put data in a SYN or the peer did not take it
+/// (the values of `tcpi_fastopen_client_fail`, as `tfo::client_failure`).
+enum class syn_failure : std::uint8_t
+{
+    none = 0,
+    cookie_unavailable = 1,
+    data_not_acked = 2,
+    syn_retransmitted = 3
+};
+
+/// What the kernel recorded about a connection's SYN, read from `TCP_INFO`
+/// once the handshake had an answer: what the path memory learns from it.
+struct syn_evidence
+{
+    bool read = false;             ///< the platform read it (false: nothing is known)
+    bool data_acked = false;       ///< the SYN's data was acknowledged
+    syn_failure failure = syn_failure::none;
+    bool retransmitted = false;    ///< some SYN of this connection was sent again
+    std::uint32_t rtt_us = 0;      ///< the kernel's smoothed RTT (0: no sample)
+};
+
 /// What the kernel says about a connection attempt once its wait ended:
 /// the pending error, and whether the peer ever completed the handshake.
 struct handshake_outcome
 {
+    handshake_outcome() = default;
+    handshake_outcome(const boost::system::error_code& e, bool est, const syn_evidence& s = {}) noexcept
+        : ec(e), established(est), syn(s)
+    {
+    }
+
     /// The socket's pending error (`SO_ERROR`), or the wait's own error when
     /// the kernel has none (`operation_aborted` after a cancellation).
     boost::system::error_code ec;
@@ -51,6 +79,55 @@ struct handshake_outcome
     /// it was reset since: what went out on it, SYN data included, was
     /// delivered.
     bool established = false;
+
+    /// The SYN's fate, where the platform read it.
+    syn_evidence syn;
+};
+
+/// What the path memory advises for one connect to one destination
+/// (detail/path_record.hpp decides it).
+struct path_advice
+{
+    /// Put data (or a cookie request) in the SYN; false: a plain connect,
+    /// with no Fast Open option in the SYN at all.
+    bool fast_open = true;
+
+    /// This Fast Open attempt probes a destination that lost a SYN before.
+    bool probe = false;
+
+    /// When the fast-open SYN has had no answer after this long, race a plain
+    /// connect against it on a second socket; 0: no hedge.
+    std::uint32_t hedge_delay_us = 0;
+
+    /// A reset in answer to a SYN with data is retried once with a plain
+    /// connect: the destination accepted connections before.
+    bool retry_plain_after_reset = false;
+
+    /// Read the SYN's evidence after a plain connect too (the path memory
+    /// wants to know whether plain SYNs are lost as well).
+    bool observe_plain = false;
+};
+
+/// What one connection attempt taught about its destination, for the path
+/// memory.
+enum class path_event_kind : std::uint8_t
+{
+    none,              ///< nothing to learn (cancelled, refused, no evidence)
+    fast_open_acked,   ///< the SYN's data was acknowledged
+    cookie_answered,   ///< a SYN with the Fast Open option but no data was answered at once
+    syn_lost,          ///< a SYN with the Fast Open option was sent again
+    data_refused,      ///< the SYN's data was not acknowledged (no loss)
+    reset_on_syn_data, ///< a SYN with data was reset, a plain SYN accepted
+    plain_answered,    ///< a plain SYN was answered at once
+    plain_lost,        ///< a plain SYN was sent again: the path loses SYNs of any kind
+    hedge_won          ///< the fast-open SYN had no answer in time; the plain hedge won
+};
+
+struct path_event
+{
+    path_event_kind kind = path_event_kind::none;
+    bool hedge_started = false;
+    std::uint32_t rtt_us = 0; ///< a round-trip sample, 0 when none
 };
 
 /// The outcome of a connect that ended with `ec`, when that is all there is

@@ -62,6 +62,21 @@ struct tcp_info_prefix
 
 static_assert(sizeof(tcp_info_prefix) == 8);
 
+// The kernel's struct tcp_info up to tcpi_total_retrans (104 bytes, every
+// kernel since 2.6): what a connect learns about its SYN, in one read.
+struct tcp_info_connect
+{
+    tcp_info_prefix prefix;
+    std::uint32_t rto, ato, snd_mss, rcv_mss;
+    std::uint32_t unacked, sacked, lost, retrans, fackets;
+    std::uint32_t last_data_sent, last_ack_sent, last_data_recv, last_ack_recv;
+    std::uint32_t pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering;
+    std::uint32_t rcv_rtt, rcv_space;
+    std::uint32_t total_retrans;
+};
+
+static_assert(sizeof(tcp_info_connect) == 104);
+
 } // namespace tfo::detail
 
 #endif

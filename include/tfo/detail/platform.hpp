@@ -27,6 +27,7 @@
 
 namespace tfo {
 struct fast_open_info;
+struct kernel_path_record;
 } // namespace tfo
 
 namespace tfo::detail::platform {
@@ -48,13 +49,23 @@ syn_send_result send_syn(native_socket s, const void* address, std::size_t addre
 
 /// The outcome of a connect that was in flight on `s`, once the wait for it
 /// ended with `wait_error` (none when the socket became writable): the
-/// pending error, and whether the connection was ever established, from the
-/// kernel's own record where it has one.
+/// pending error, whether the connection was ever established, and what the
+/// kernel recorded about its SYN, from the kernel's own record where it has
+/// one. On an established connection this is one system call (`TCP_INFO`).
 handshake_outcome read_handshake_outcome(native_socket s, const boost::system::error_code& wait_error) noexcept;
 
 /// The address family of the open socket `s` (`AF_INET`, `AF_INET6`), also
 /// when it is not bound yet, where `getsockname` fails on Windows.
 int socket_family(native_socket s, boost::system::error_code& ec) noexcept;
+
+/// What the kernel recorded about the SYN of the connection on `s`
+/// (`read == false` where the platform cannot say).
+syn_evidence read_syn_evidence(native_socket s) noexcept;
+
+/// The kernel's per-destination record (`tcp_metrics` on Linux) for the
+/// address of `length` bytes (4: IPv4, 16: IPv6) in network order.
+kernel_path_record read_kernel_path_record(const unsigned char* address, std::size_t length,
+                                           boost::system::error_code& ec);
 
 /// Reads the Fast Open state of a connection (`TCP_INFO` on Linux).
 fast_open_info read_fast_open_info(native_socket s, boost::system::error_code& ec);

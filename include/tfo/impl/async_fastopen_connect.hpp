@@ -8,14 +8,25 @@
 #include <tfo/detail/buffer_cursor.hpp>
 #include <tfo/detail/connect_algorithm.hpp>
 #include <tfo/detail/platform.hpp>
+#include <tfo/fast_open_info.hpp>
+#include <tfo/path_memory.hpp>
 
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/compose.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/throw_exception.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <array>
+#include <chrono>
 #include <iterator>
+#include <memory>
 #include <utility>
 
 namespace tfo::detail {
@@ -69,13 +80,43 @@ std::size_t endpoint_count(const Endpoints& endpoints)
     return static_cast<std::size_t>(std::distance(endpoints.begin(), endpoints.end()));
 }
 
+// The path memory of the socket's execution context.
+template <typename Socket>
+path_memory& path_memory_of(Socket& socket)
+{
+    return boost::asio::use_service<path_memory>(
+        boost::asio::query(socket.get_executor(), boost::asio::execution::context));
+}
+
+// Tells the path memory what the last handshake taught, if anything.
+template <typename Endpoints>
+void report_event(path_memory& memory, const connect_algorithm& algorithm, const Endpoints& endpoints)
+{
+    const path_event& e = algorithm.event();
+    if (e.kind != path_event_kind::none || e.rtt_us != 0 || e.hedge_started)
+        memory.report(endpoint_at(endpoints, algorithm.event_endpoint_index()), e);
+}
+
+// The outcome of a plain connect that ended with `ec`, with the SYN's
+// evidence when the algorithm wants it (one TCP_INFO read).
+template <typename Socket>
+handshake_outcome plain_connect_outcome(const connect_algorithm& algorithm, Socket& socket,
+                                        const boost::system::error_code& ec)
+{
+    handshake_outcome h = outcome_of_connect_error(ec);
+    if (!ec && algorithm.observe_connect())
+        h.syn = platform::read_syn_evidence(socket.native_handle());
+    return h;
+}
+
 // The steps that never wait: readying the socket and sending the SYN. Runs
 // them until the algorithm asks for one that waits (or completes), so that
 // the asynchronous operation and the synchronous function share them.
 template <typename Socket, typename Endpoints, typename Buffers>
 connect_algorithm::step run_immediate_steps(connect_algorithm& algorithm, connect_algorithm::step step,
                                             Socket& socket, const Endpoints& endpoints,
-                                            buffer_cursor<Buffers>& cursor, bool may_reopen)
+                                            buffer_cursor<Buffers>& cursor, bool may_reopen,
+                                            path_memory& memory, bool may_hedge)
 {
     using step_type = connect_algorithm::step;
     for (;;)
@@ -87,8 +128,10 @@ connect_algorithm::step run_immediate_steps(connect_algorithm& algorithm, connec
                 boost::system::error_code ignored;
                 socket.close(ignored);
             }
+            const boost::asio::ip::tcp::endpoint endpoint = endpoint_at(endpoints, algorithm.endpoint_index());
+            const boost::system::error_code ec = prepare_socket(socket, endpoint.protocol(), may_reopen);
             step = algorithm.socket_prepared(
-                prepare_socket(socket, endpoint_at(endpoints, algorithm.endpoint_index()).protocol(), may_reopen));
+                ec, ec || algorithm.retrying_plain() ? path_advice{} : memory.advise(endpoint, may_hedge));
         }
         else if (step == step_type::send_syn)
         {
@@ -120,12 +163,81 @@ struct cancellation_mask
     }
 };
 
+// The second socket and the timer of a hedged connect, where the operation
+// can find them after it moved.
+template <typename Socket>
+struct hedge_parts
+{
+    using timer_type = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                         boost::asio::wait_traits<std::chrono::steady_clock>,
+                                                         typename Socket::executor_type>;
+
+    explicit hedge_parts(const typename Socket::executor_type& ex) : socket(ex), timer(ex) {}
+
+    Socket socket;
+    timer_type timer;
+};
+
+// The hedge: waits for the delay, then connects the second socket the plain
+// way. Completes with (error, whether the connect started).
+template <typename Socket>
+class hedge_op
+{
+public:
+    hedge_op(hedge_parts<Socket>& parts, const boost::asio::ip::tcp::endpoint& endpoint, std::uint32_t delay_us)
+        : parts_(&parts), endpoint_(endpoint), delay_us_(delay_us)
+    {
+    }
+
+    template <typename Self>
+    void operator()(Self& self)
+    {
+        parts_->timer.expires_after(std::chrono::microseconds(delay_us_));
+        parts_->timer.async_wait(std::move(self));
+    }
+
+    template <typename Self>
+    void operator()(Self& self, boost::system::error_code ec)
+    {
+        if (connecting_ || ec)
+            return self.complete(ec, connecting_);
+        parts_->socket.open(endpoint_.protocol(), ec);
+        if (ec)
+            return self.complete(ec, false);
+        connecting_ = true;
+        parts_->socket.async_connect(endpoint_, std::move(self));
+    }
+
+private:
+    hedge_parts<Socket>* parts_;
+    boost::asio::ip::tcp::endpoint endpoint_;
+    std::uint32_t delay_us_;
+    bool connecting_ = false;
+};
+
+// When the race of a hedged connect ends: as soon as the SYN's wait ends,
+// however (an answer, or the user's close or cancel, which must stop the
+// hedge too), or the hedge is established. A hedge that failed (refused)
+// leaves the SYN's wait running.
+struct hedge_race_over
+{
+    boost::asio::cancellation_type operator()(const boost::system::error_code&) const noexcept
+    {
+        return boost::asio::cancellation_type::all;
+    }
+
+    boost::asio::cancellation_type operator()(const boost::system::error_code& ec, bool started) const noexcept
+    {
+        return !ec && started ? boost::asio::cancellation_type::all : boost::asio::cancellation_type::none;
+    }
+};
+
 template <typename Socket, typename Endpoints, typename Buffers, bool Ranged>
 class fastopen_connect_op
 {
 public:
     fastopen_connect_op(Socket& socket, const Endpoints& endpoints, const Buffers& buffers)
-        : socket_(socket), endpoints_(endpoints), cursor_(buffers),
+        : socket_(socket), memory_(path_memory_of(socket)), endpoints_(endpoints), cursor_(buffers),
           algorithm_(endpoint_count(endpoints_), cursor_.total(), Ranged)
     {
     }
@@ -145,8 +257,45 @@ public:
     {
         const handshake_outcome h = wait_ == wait::syn_ack
                                         ? platform::read_handshake_outcome(socket_.native_handle(), ec)
-                                        : outcome_of_connect_error(ec);
-        run(self, algorithm_.handshake_done(h, self.cancelled()));
+                                        : plain_connect_outcome(algorithm_, socket_, ec);
+        const step next = algorithm_.handshake_done(h, self.cancelled());
+        report_event(memory_, algorithm_, endpoints_);
+        run(self, next);
+    }
+
+    // Completion of a hedged wait: the fast-open SYN's answer raced against
+    // the hedge (a timer, then a plain connect on a second socket).
+    template <typename Self>
+    void operator()(Self& self, std::array<std::size_t, 2>, boost::system::error_code wait_ec,
+                    boost::system::error_code hedge_ec, bool hedge_started)
+    {
+        // Both operations have completed: nothing is pending on either socket.
+        auto parts = std::move(hedge_);
+        if (hedge_started)
+            algorithm_.hedge_started();
+        step next;
+        const bool hedge_connected = hedge_started && !hedge_ec;
+        if (hedge_connected && !first_socket_established())
+        {
+            // The hedge won: the user's socket takes its connection (closing
+            // the silent one) and the data goes out on it from the first byte.
+            socket_ = std::move(parts->socket);
+            next = algorithm_.hedge_won({}, self.cancelled());
+            cursor_.rewind();
+        }
+        else
+        {
+            // The SYN was answered first (or at the same time: the
+            // connection that carries the data wins), or the wait was
+            // cancelled; the hedge socket closes with `parts`. Its wait was
+            // cancelled when the hedge connected at the same time.
+            next = algorithm_.handshake_done(
+                platform::read_handshake_outcome(socket_.native_handle(),
+                                                 hedge_connected ? boost::system::error_code() : wait_ec),
+                self.cancelled());
+        }
+        report_event(memory_, algorithm_, endpoints_);
+        run(self, next);
     }
 
     // Completion of async_write_some.
@@ -169,10 +318,17 @@ private:
         posted_completion
     };
 
+    bool first_socket_established() const
+    {
+        boost::system::error_code ec;
+        const fast_open_info info = platform::read_fast_open_info(socket_.native_handle(), ec);
+        return !ec && info.state == tcp_state::established;
+    }
+
     template <typename Self>
     void run(Self& self, step next)
     {
-        next = run_immediate_steps(algorithm_, next, socket_, endpoints_, cursor_, Ranged);
+        next = run_immediate_steps(algorithm_, next, socket_, endpoints_, cursor_, Ranged, memory_, true);
         if (next == step::complete)
             return finish(self);
         // From here on `self` may be moved: every member is set first.
@@ -181,6 +337,8 @@ private:
         {
         case step::await_syn_ack:
             wait_ = wait::syn_ack;
+            if (const std::uint32_t delay = algorithm_.hedge_delay_us(); delay != 0)
+                return hedged_wait(self, delay);
             socket_.async_wait(boost::asio::socket_base::wait_write, std::move(self));
             return;
         case step::connect:
@@ -192,6 +350,27 @@ private:
             socket_.async_write_some(cursor_.prepare(), std::move(self));
             return;
         }
+    }
+
+    // Waits for the SYN's answer, and after `delay_us` without one races a
+    // plain connect to the same endpoint on a second socket; the first
+    // established wins. Cancellation reaches both through the group.
+    template <typename Self>
+    void hedged_wait(Self& self, std::uint32_t delay_us)
+    {
+        using parts_type = hedge_parts<Socket>;
+        using allocator_type = typename std::allocator_traits<
+            boost::asio::associated_allocator_t<Self>>::template rebind_alloc<parts_type>;
+        hedge_ = std::allocate_shared<parts_type>(allocator_type(boost::asio::get_associated_allocator(self)),
+                                                  socket_.get_executor());
+        parts_type& parts = *hedge_;
+        auto hedge = boost::asio::async_compose<const boost::asio::deferred_t&,
+                                                void(boost::system::error_code, bool)>(
+            hedge_op<Socket>(parts, endpoint_at(endpoints_, algorithm_.endpoint_index()), delay_us),
+            boost::asio::deferred, parts.socket, parts.timer);
+        boost::asio::experimental::make_parallel_group(
+            socket_.async_wait(boost::asio::socket_base::wait_write, boost::asio::deferred), std::move(hedge))
+            .async_wait(hedge_race_over(), std::move(self));
     }
 
     // Completes now if an asynchronous step already ran; otherwise posts, so
@@ -219,10 +398,12 @@ private:
     }
 
     Socket& socket_;
+    path_memory& memory_;
     Endpoints endpoints_;
     buffer_cursor<Buffers> cursor_;
     connect_algorithm algorithm_;
     wait wait_ = wait::none;
+    std::shared_ptr<hedge_parts<Socket>> hedge_;
 };
 
 } // namespace tfo::detail
@@ -265,10 +446,12 @@ std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::t
     const detail::single_endpoint endpoints{endpoint};
     detail::buffer_cursor<ConstBufferSequence> cursor(buffers);
     detail::connect_algorithm algorithm(1, cursor.total(), false);
+    path_memory& memory = detail::path_memory_of(socket);
     step next = algorithm.start();
     for (;;)
     {
-        next = detail::run_immediate_steps(algorithm, next, socket, endpoints, cursor, false);
+        // No hedge: a blocking call has no second thread to race with.
+        next = detail::run_immediate_steps(algorithm, next, socket, endpoints, cursor, false, memory, false);
         boost::system::error_code step_ec;
         switch (next)
         {
@@ -276,11 +459,13 @@ std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::t
             socket.wait(boost::asio::socket_base::wait_write, step_ec);
             next = algorithm.handshake_done(detail::platform::read_handshake_outcome(socket.native_handle(), step_ec),
                                             boost::asio::cancellation_type::none);
+            detail::report_event(memory, algorithm, endpoints);
             break;
         case step::connect:
             socket.connect(endpoint, step_ec);
-            next = algorithm.handshake_done(detail::outcome_of_connect_error(step_ec),
+            next = algorithm.handshake_done(detail::plain_connect_outcome(algorithm, socket, step_ec),
                                             boost::asio::cancellation_type::none);
+            detail::report_event(memory, algorithm, endpoints);
             break;
         case step::write:
         {

@@ -22,8 +22,10 @@ namespace tfo::detail::platform {
 
 namespace {
 
-// Reads the first bytes of TCP_INFO, where all the Fast Open state lives.
-bool read_tcp_info(native_socket s, tcp_info_prefix& raw, boost::system::error_code& ec) noexcept
+// Reads the first bytes of TCP_INFO, where all the Fast Open state lives
+// (the prefix), or as far as the SYN's retransmissions (tcp_info_connect).
+template <typename Raw>
+bool read_tcp_info(native_socket s, Raw& raw, boost::system::error_code& ec) noexcept
 {
     socklen_t len = sizeof(raw);
     if (::getsockopt(s, IPPROTO_TCP, tcp_info_option, &raw, &len) != 0)
@@ -48,6 +50,19 @@ bool reached_established(const tcp_info_prefix& raw) noexcept
         return true;
     return (raw.options & tcpi_opt_syn_data) != 0 ||
            raw.fastopen_client_fail == static_cast<std::uint8_t>(client_failure::data_not_acked);
+}
+
+syn_evidence evidence_of(const tcp_info_connect& raw) noexcept
+{
+    syn_evidence e;
+    e.read = true;
+    e.data_acked = (raw.prefix.options & tcpi_opt_syn_data) != 0;
+    e.failure = static_cast<syn_failure>(raw.prefix.fastopen_client_fail);
+    // Read right after the handshake: any retransmission so far is of the
+    // SYN, or of SYN data the peer did not acknowledge.
+    e.retransmitted = raw.total_retrans != 0;
+    e.rtt_us = raw.rtt;
+    return e;
 }
 
 } // namespace
@@ -82,21 +97,32 @@ handshake_outcome read_handshake_outcome(native_socket s, const boost::system::e
 {
     // Closed by the user: the kernel's record went with the descriptor.
     if (s < 0)
-        return {wait_error ? wait_error : boost::asio::error::bad_descriptor, false};
+        return {wait_error ? wait_error : boost::asio::error::bad_descriptor, false, {}};
+
+    // TCP_INFO first: on an established connection it is the only call
+    // (no pending error there), and it says what happened to the SYN.
+    tcp_info_connect raw{};
+    boost::system::error_code ignored;
+    const bool have_info = read_tcp_info(s, raw, ignored);
+    if (have_info && !wait_error && raw.prefix.state == tcp_state_established)
+        return {{}, true, evidence_of(raw)};
 
     int pending = 0;
     socklen_t len = sizeof(pending);
     if (::getsockopt(s, SOL_SOCKET, SO_ERROR, &pending, &len) != 0)
         pending = errno;
     if (pending == 0 && !wait_error)
-        return {{}, true}; // writable without an error: established
+        return {{}, true, have_info ? evidence_of(raw) : syn_evidence{}}; // writable without an error
 
     handshake_outcome h = outcome_of_connect_error(
         pending != 0 ? boost::system::error_code(pending, boost::system::system_category()) : wait_error);
-    tcp_info_prefix raw{};
-    boost::system::error_code ignored;
-    if (!h.established && read_tcp_info(s, raw, ignored))
-        h.established = reached_established(raw);
+    if (have_info)
+    {
+        if (!h.established)
+            h.established = reached_established(raw.prefix);
+        if (h.established)
+            h.syn = evidence_of(raw);
+    }
     return h;
 }
 
@@ -111,6 +137,15 @@ int socket_family(native_socket s, boost::system::error_code& ec) noexcept
     }
     ec.clear();
     return address.ss_family;
+}
+
+syn_evidence read_syn_evidence(native_socket s) noexcept
+{
+    tcp_info_connect raw{};
+    boost::system::error_code ignored;
+    if (s < 0 || !read_tcp_info(s, raw, ignored))
+        return {};
+    return evidence_of(raw);
 }
 
 fast_open_info read_fast_open_info(native_socket s, boost::system::error_code& ec)

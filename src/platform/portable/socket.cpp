@@ -10,6 +10,7 @@
 #include <tfo/detail/platform.hpp>
 #include <tfo/error.hpp>
 #include <tfo/fast_open_info.hpp>
+#include <tfo/path_memory.hpp>
 
 #include <boost/asio/detail/socket_types.hpp> // Winsock or BSD sockets, in the order they need
 
@@ -55,6 +56,17 @@ int socket_family(native_socket s, boost::system::error_code& ec) noexcept
     ec.clear();
     return address.ss_family;
 #endif
+}
+
+syn_evidence read_syn_evidence(native_socket) noexcept
+{
+    return {};
+}
+
+kernel_path_record read_kernel_path_record(const unsigned char*, std::size_t, boost::system::error_code& ec)
+{
+    ec = error::not_supported;
+    return {};
 }
 
 fast_open_info read_fast_open_info(native_socket, boost::system::error_code& ec)

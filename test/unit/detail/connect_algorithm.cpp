@@ -244,3 +244,200 @@ BOOST_AUTO_TEST_CASE(empty_data_completes_at_the_handshake)
     BOOST_TEST(!a.error());
     BOOST_TEST(a.bytes_written() == 0u);
 }
+
+// Issue 9: what the path memory advises, and what the algorithm teaches it.
+
+namespace {
+
+tfo::detail::path_advice plain_advice()
+{
+    tfo::detail::path_advice a;
+    a.fast_open = false;
+    a.observe_plain = true;
+    return a;
+}
+
+tfo::detail::path_advice hedged(std::uint32_t delay_us, bool retry = false)
+{
+    tfo::detail::path_advice a;
+    a.hedge_delay_us = delay_us;
+    a.retry_plain_after_reset = retry;
+    return a;
+}
+
+handshake_outcome with_evidence(bool acked, tfo::detail::syn_failure failure, bool retransmitted)
+{
+    tfo::detail::syn_evidence e;
+    e.read = true;
+    e.data_acked = acked;
+    e.failure = failure;
+    e.retransmitted = retransmitted;
+    e.rtt_us = 100;
+    return {{}, true, e};
+}
+
+} // namespace
+
+using tfo::detail::path_event_kind;
+using tfo::detail::syn_failure;
+
+BOOST_AUTO_TEST_CASE(plain_advice_skips_the_fast_open_syn)
+{
+    connect_algorithm a(1, 300, false);
+    a.start();
+    BOOST_TEST((a.socket_prepared({}, plain_advice()) == step::connect), "no Fast Open option at all");
+    BOOST_TEST(a.observe_connect());
+    BOOST_TEST(a.hedge_delay_us() == 0u);
+    BOOST_TEST((a.handshake_done(with_evidence(false, syn_failure::none, true), ct::none) == step::write));
+    BOOST_TEST((a.event().kind == path_event_kind::plain_lost));
+    BOOST_TEST((a.written({}, 300, ct::none) == step::complete));
+    BOOST_TEST(a.bytes_written() == 300u);
+    BOOST_TEST((a.event().kind == path_event_kind::none), "a write teaches nothing");
+}
+
+BOOST_AUTO_TEST_CASE(the_handshake_teaches_the_path_memory)
+{
+    struct
+    {
+        handshake_outcome h;
+        path_event_kind expected;
+    } cases[] = {
+        {with_evidence(true, syn_failure::none, false), path_event_kind::fast_open_acked},
+        {with_evidence(false, syn_failure::syn_retransmitted, true), path_event_kind::syn_lost},
+        {with_evidence(false, syn_failure::data_not_acked, true), path_event_kind::data_refused},
+        {with_evidence(false, syn_failure::cookie_unavailable, false), path_event_kind::cookie_answered},
+        {refused, path_event_kind::none},
+    };
+    for (const auto& c : cases)
+    {
+        auto a = after_syn(1, 100, 100);
+        a.handshake_done(c.h, ct::none);
+        BOOST_TEST((a.event().kind == c.expected));
+        BOOST_TEST(a.event_endpoint_index() == 0u);
+    }
+    connect_algorithm fallback(1, 10, false);
+    fallback.start();
+    fallback.socket_prepared({});
+    fallback.syn_sent({syn_send_outcome::fall_back, 0, {}});
+    BOOST_TEST(!fallback.observe_connect());
+    fallback.handshake_done(with_evidence(false, syn_failure::none, true), ct::none);
+    BOOST_TEST((fallback.event().kind == path_event_kind::none), "Fast Open was not possible: nothing to learn");
+}
+
+BOOST_AUTO_TEST_CASE(the_hedge_delay_applies_to_the_fast_open_wait_only)
+{
+    connect_algorithm a(1, 100, false);
+    a.start();
+    a.socket_prepared({}, hedged(60'000));
+    BOOST_TEST(a.hedge_delay_us() == 0u, "not before the SYN left");
+    a.syn_sent(syn_with(100));
+    BOOST_TEST(a.hedge_delay_us() == 60'000u);
+    a.handshake_done(established, ct::none);
+    BOOST_TEST(a.hedge_delay_us() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_hedge_wins_and_everything_goes_on_its_connection)
+{
+    connect_algorithm a(1, 5000, false);
+    a.start();
+    a.socket_prepared({}, hedged(60'000));
+    a.syn_sent(syn_with(1400));
+    a.hedge_started();
+    BOOST_TEST((a.hedge_won({}, ct::none) == step::write));
+    BOOST_TEST(a.bytes_written() == 0u, "the silent SYN's data is not counted");
+    BOOST_TEST(a.bytes_in_syn() == 0u);
+    BOOST_TEST(a.established());
+    BOOST_TEST((a.event().kind == path_event_kind::hedge_won));
+    BOOST_TEST(a.event().hedge_started);
+    BOOST_TEST((a.written({}, 5000, ct::none) == step::complete));
+    BOOST_TEST(a.bytes_written() == 5000u);
+}
+
+BOOST_AUTO_TEST_CASE(the_syn_wins_over_a_started_hedge)
+{
+    connect_algorithm a(1, 100, false);
+    a.start();
+    a.socket_prepared({}, hedged(60'000));
+    a.syn_sent(syn_with(100));
+    a.hedge_started();
+    BOOST_TEST((a.handshake_done(with_evidence(true, syn_failure::none, false), ct::none) == step::complete));
+    BOOST_TEST((a.event().kind == path_event_kind::fast_open_acked));
+    BOOST_TEST(a.event().hedge_started, "counted as a hedge started, not won");
+    BOOST_TEST(a.bytes_written() == 100u);
+}
+
+BOOST_AUTO_TEST_CASE(cancelled_while_the_hedge_raced)
+{
+    connect_algorithm a(1, 100, false);
+    a.start();
+    a.socket_prepared({}, hedged(60'000));
+    a.syn_sent(syn_with(100));
+    a.hedge_started();
+    BOOST_TEST((a.handshake_done(aborted_in_syn_sent, ct::terminal) == step::complete));
+    BOOST_TEST((a.error() == asio::error::operation_aborted));
+    BOOST_TEST(a.bytes_written() == 0u);
+    BOOST_TEST(a.event().hedge_started);
+}
+
+// Item (c): a reset in answer to SYN data, where connections were accepted before.
+BOOST_AUTO_TEST_CASE(a_reset_to_syn_data_is_retried_once_plain)
+{
+    connect_algorithm a(1, 100, false);
+    a.start();
+    a.socket_prepared({}, hedged(0, true));
+    a.syn_sent(syn_with(100));
+    BOOST_TEST((a.handshake_done(refused, ct::none) == step::prepare_socket));
+    BOOST_TEST(a.retrying_plain());
+    BOOST_TEST(a.reopen(), "a refused socket is opened again");
+    BOOST_TEST(a.bytes_written() == 0u);
+    BOOST_TEST((a.socket_prepared({}, {}) == step::connect), "plain, whatever the advice");
+    BOOST_TEST((a.handshake_done(established, ct::none) == step::write));
+    BOOST_TEST((a.event().kind == path_event_kind::reset_on_syn_data));
+    BOOST_TEST((a.written({}, 100, ct::none) == step::complete));
+    BOOST_TEST(!a.error());
+    BOOST_TEST(a.bytes_written() == 100u);
+}
+
+BOOST_AUTO_TEST_CASE(a_reset_to_syn_data_and_to_the_plain_syn_is_a_refusal)
+{
+    connect_algorithm a(1, 100, false);
+    a.start();
+    a.socket_prepared({}, hedged(0, true));
+    a.syn_sent(syn_with(100));
+    BOOST_TEST((a.handshake_done(refused, ct::none) == step::prepare_socket));
+    a.socket_prepared({}, {});
+    BOOST_TEST((a.handshake_done(refused, ct::none) == step::complete));
+    BOOST_TEST((a.error() == asio::error::connection_refused));
+    BOOST_TEST(a.bytes_written() == 0u);
+    BOOST_TEST((a.event().kind == path_event_kind::none));
+}
+
+BOOST_AUTO_TEST_CASE(no_retry_without_data_or_history)
+{
+    // A cookie request refused: the server is not there.
+    connect_algorithm a(1, 100, false);
+    a.start();
+    a.socket_prepared({}, hedged(0, true));
+    a.syn_sent(syn_with(0));
+    BOOST_TEST((a.handshake_done(refused, ct::none) == step::complete));
+    // SYN data refused where nothing was ever accepted: the server's answer.
+    connect_algorithm b(1, 100, false);
+    b.start();
+    b.socket_prepared({}, hedged(0, false));
+    b.syn_sent(syn_with(100));
+    BOOST_TEST((b.handshake_done(refused, ct::none) == step::complete));
+}
+
+BOOST_AUTO_TEST_CASE(a_sequence_asks_for_advice_per_endpoint)
+{
+    connect_algorithm a(2, 100, true);
+    a.start();
+    a.socket_prepared({}, plain_advice());
+    BOOST_TEST((a.handshake_done(refused, ct::none) == step::prepare_socket));
+    BOOST_TEST(a.endpoint_index() == 1u);
+    BOOST_TEST((a.socket_prepared({}, {}) == step::send_syn), "the second endpoint's own advice: Fast Open");
+    BOOST_TEST((a.syn_sent(syn_with(100)) == step::await_syn_ack));
+    a.handshake_done(with_evidence(true, syn_failure::none, false), ct::none);
+    BOOST_TEST((a.event().kind == path_event_kind::fast_open_acked));
+    BOOST_TEST(a.event_endpoint_index() == 1u);
+}

@@ -1,0 +1,75 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// The decisions of the path memory for one destination, free of locks, maps
+// and clocks: what to advise for the next connect, what an attempt's outcome
+// changes, what the kernel's tcp_metrics entry says at first sight. The
+// service (src/path_memory.cpp) only keeps these records; tests drive them
+// with any time they like.
+//
+
+#ifndef TFO_DETAIL_PATH_RECORD_HPP
+#define TFO_DETAIL_PATH_RECORD_HPP
+
+#include <tfo/detail/connect_steps.hpp>
+#include <tfo/path_memory.hpp>
+
+#include <chrono>
+#include <cstdint>
+
+namespace tfo::detail {
+
+struct path_record
+{
+    using time_point = std::chrono::steady_clock::time_point;
+
+    unsigned losses = 0;
+    unsigned refusals = 0;
+    unsigned probes = 0;
+    std::uint64_t successes = 0;
+    path_reason reason = path_reason::none;
+    time_point off_until{};
+    bool probe_in_flight = false;
+    time_point probe_started{};
+    bool accepted_before = false;
+    bool confirmed = false;
+    std::uint32_t rtt_us = 0;
+    bool kernel_seeded = false;
+    time_point last_used{};
+
+    /// Something counts against Fast Open here: the next fast-open connect
+    /// after the back-off is a probe.
+    bool on_probation(const path_memory_options& o) const noexcept
+    {
+        return losses > 0 || refusals >= o.refusals_before_back_off || reason != path_reason::none;
+    }
+};
+
+/// The back-off after the `n`th loss in a row (n >= 1): first, doubling, capped.
+std::chrono::milliseconds back_off(unsigned n, const path_memory_options& o) noexcept;
+
+/// The hedge delay for a destination of round-trip time `rtt_us` (0: unknown).
+std::uint32_t hedge_delay_us(std::uint32_t rtt_us, const path_memory_options& o) noexcept;
+
+/// The advice for one connect at `now`; notes a probe when it starts one.
+/// `may_hedge`: the caller can race a second socket (the asynchronous form).
+path_advice advise(path_record& r, path_record::time_point now, const path_memory_options& o,
+                   bool may_hedge) noexcept;
+
+/// Learns from one attempt's outcome.
+void update(path_record& r, const path_event& e, path_record::time_point now, const path_memory_options& o) noexcept;
+
+/// Seeds a new record from the kernel's tcp_metrics entry.
+void seed(path_record& r, const kernel_path_record& k, path_record::time_point now,
+          const path_memory_options& o) noexcept;
+
+/// The public view of a record at `now`.
+destination_state state_of(const path_record& r, path_record::time_point now, const path_memory_options& o) noexcept;
+
+/// What a handshake's evidence means for the path memory: `fast_open` when
+/// the SYN was sent with Fast Open (data or a cookie request).
+path_event classify(const syn_evidence& syn, bool fast_open) noexcept;
+
+} // namespace tfo::detail
+
+#endif

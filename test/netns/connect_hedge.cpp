@@ -1,0 +1,240 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// The hedged connect against real middleboxes (nftables in the test's private
+// namespace): a fast-open SYN with no answer after the hedge delay races a
+// plain connect on a second socket; the first established carries the
+// request, and the user's socket holds it. Checked on kernel evidence and on
+// time bounds far from the 1 s retransmission timeout.
+
+#include <tfo/path_memory.hpp>
+
+#define BOOST_TEST_MODULE netns_connect_hedge
+#include <boost/test/unit_test.hpp>
+
+#include "connect_fixture.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+namespace ut = boost::unit_test;
+using namespace tfo::test;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+std::chrono::milliseconds since(steady::time_point start)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start);
+}
+
+struct hedged : fast_open_listener
+{
+    tfo::path_memory& memory = asio::use_service<tfo::path_memory>(io);
+};
+
+void drop_syns_with_data()
+{
+    private_netns::nft("table ip tfo_middlebox { chain input { type filter hook input priority 0; "
+                       "tcp flags & (syn | ack) == syn ip length > 80 counter drop; }; }");
+}
+
+void drop_fast_open_syns()
+{
+    private_netns::nft("table inet tfo_middlebox { chain input { type filter hook input priority 0; "
+                       "tcp flags & (syn | ack) == syn tcp option fastopen exists counter drop; }; }");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(hedge, *ut::precondition(tfo::test::netns_available) * ut::timeout(60))
+
+// (a) with the hedge: the first connection to lose its SYN data is bounded
+// by the hedge delay, not the 1 s timeout; the user's socket holds the
+// hedge's connection and the request arrives once, on it.
+BOOST_FIXTURE_TEST_CASE(syns_with_data_dropped, hedged)
+{
+    fastopen_once(acceptor, request); // the cookie, and an RTT sample: the delay is the 20 ms floor
+    drop_syns_with_data();
+    const auto start = steady::now();
+    auto o = fastopen_once(acceptor, request);
+    const auto took = since(start);
+    expect_delivered(o, request);
+    expect_no_tfo(o);
+    BOOST_TEST((took < 300ms), "bounded by the hedge: " << took.count() << " ms");
+    BOOST_TEST((o.client.failure == tfo::client_failure::unspecified), "the user's socket holds the plain connection");
+    BOOST_TEST((o.client.state == tfo::tcp_state::established));
+    const auto c = memory.counters();
+    BOOST_TEST(c.hedges_started == 1u);
+    BOOST_TEST(c.hedges_won == 1u);
+    BOOST_TEST(c.losses == 1u);
+    BOOST_TEST(!memory.state(acceptor.local_endpoint()).fast_open);
+    BOOST_TEST(private_netns::run("nft list table ip tfo_middlebox | grep -q 'packets 1 '") == 0,
+               "the fast-open SYN was dropped, and never sent again");
+
+    // Connections 2 and on: plain, fast, no hedge.
+    for (int i = 0; i < 3; ++i)
+    {
+        const auto t = steady::now();
+        auto p = fastopen_once(acceptor, request);
+        expect_delivered(p, request);
+        expect_no_tfo(p);
+        BOOST_TEST((since(t) < 300ms));
+    }
+    BOOST_TEST(memory.counters().hedges_started == 1u);
+}
+
+// (b) with the hedge: the first connection's cookie request is dropped.
+BOOST_FIXTURE_TEST_CASE(fast_open_syns_dropped, hedged)
+{
+    drop_fast_open_syns();
+    const std::string payload = random_bytes(3000, 9); // more than a SYN carries
+    const auto start = steady::now();
+    auto o = fastopen_once(acceptor, payload);
+    const auto took = since(start);
+    expect_delivered(o, payload);
+    expect_no_tfo(o);
+    BOOST_TEST((took < 700ms), "bounded by the default delay (no RTT known): " << took.count() << " ms");
+    BOOST_TEST(memory.counters().hedges_won == 1u);
+    const auto t = steady::now();
+    expect_delivered(fastopen_once(acceptor, payload), payload);
+    BOOST_TEST((since(t) < 300ms));
+}
+
+// Cancelled while the hedge races: both sockets stop, nothing was delivered.
+BOOST_FIXTURE_TEST_CASE(cancelled_during_the_race, hedged)
+{
+    fastopen_once(acceptor, request);
+    // Both the fast-open SYN and the hedge's plain SYN go unanswered.
+    blackhole_port(acceptor.local_endpoint().port());
+    tcp::socket client(io);
+    asio::cancellation_signal signal;
+    boost::system::error_code result;
+    std::size_t written = 99;
+    tfo::async_fastopen_connect(client, acceptor.local_endpoint(), asio::buffer(request),
+                                asio::bind_cancellation_slot(signal.slot(),
+                                                             [&](boost::system::error_code ec, std::size_t n) {
+                                                                 result = ec;
+                                                                 written = n;
+                                                             }));
+    asio::steady_timer timer(io, 150ms); // after the 20 ms hedge delay
+    timer.async_wait([&](boost::system::error_code) { signal.emit(asio::cancellation_type::terminal); });
+    const auto start = steady::now();
+    io.restart();
+    io.run();
+    BOOST_TEST((result == asio::error::operation_aborted), result.message());
+    BOOST_TEST(written == 0u);
+    BOOST_TEST((since(start) < 700ms));
+    BOOST_TEST(memory.counters().hedges_started == 1u);
+    BOOST_TEST(memory.counters().hedges_won == 0u);
+}
+
+// (g) Many connections at once to one destination that drops fast-open SYNs,
+// from several threads: every request arrives once, the first wave is
+// bounded by the hedge, the second is plain. Run under TSan too.
+BOOST_FIXTURE_TEST_CASE(many_threads_one_blackholed_destination, hedged)
+{
+    drop_fast_open_syns();
+    constexpr int per_wave = 12;
+    std::atomic<int> accepted{0};
+    std::mutex received_mutex;
+    std::vector<std::string> received;
+
+    // The server: its own io_context, on its own thread.
+    asio::io_context server_io;
+    tcp::acceptor server(server_io);
+    server = tfo::test::make_listener(server_io, tcp::v4(), 16);
+    const tcp::endpoint destination = server.local_endpoint();
+    std::function<void()> accept_one = [&] {
+        server.async_accept([&](boost::system::error_code ec, tcp::socket s) {
+            if (ec)
+                return;
+            ++accepted;
+            auto socket = std::make_shared<tcp::socket>(std::move(s));
+            auto buffer = std::make_shared<std::string>();
+            asio::async_read(*socket, asio::dynamic_buffer(*buffer),
+                             [&, socket, buffer](boost::system::error_code, std::size_t) {
+                                 std::lock_guard lock(received_mutex);
+                                 received.push_back(*buffer);
+                             });
+            accept_one();
+        });
+    };
+    accept_one();
+    std::thread server_thread([&] { server_io.run(); });
+
+    // One client io_context run by four threads: one path memory for both waves.
+    asio::io_context client_io;
+    auto& m = asio::use_service<tfo::path_memory>(client_io);
+    std::vector<std::unique_ptr<tcp::socket>> sockets;
+    auto wave = [&] {
+        std::atomic<int> ok{0};
+        for (int i = 0; i < per_wave; ++i)
+        {
+            sockets.push_back(std::make_unique<tcp::socket>(client_io));
+            auto& s = *sockets.back();
+            tfo::async_fastopen_connect(s, destination, asio::buffer(request),
+                                        [&](boost::system::error_code ec, std::size_t n) {
+                                            if (!ec && n == request.size())
+                                                ++ok;
+                                            s.shutdown(tcp::socket::shutdown_send, ec);
+                                        });
+        }
+        const auto start = steady::now();
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&] { client_io.run(); });
+        for (auto& t : threads)
+            t.join();
+        client_io.restart();
+        BOOST_TEST(ok.load() == per_wave);
+        return since(start);
+    };
+    const auto first = wave();
+    BOOST_TEST((first < 800ms), "every connection bounded by the hedge: " << first.count() << " ms");
+    auto c = m.counters();
+    BOOST_TEST(c.attempts == static_cast<std::uint64_t>(per_wave));
+    BOOST_TEST(c.hedges_won == static_cast<std::uint64_t>(per_wave), "no answer to any fast-open SYN");
+    BOOST_TEST(!m.state(destination).fast_open);
+
+    const auto second = wave();
+    BOOST_TEST((second < 300ms), "plain, no hedge: " << second.count() << " ms");
+    c = m.counters();
+    BOOST_TEST(c.plain == static_cast<std::uint64_t>(per_wave));
+    BOOST_TEST(c.hedges_started == static_cast<std::uint64_t>(per_wave));
+
+    // Wait for the server to read every connection to its end.
+    const auto deadline = steady::now() + 10s;
+    for (;;)
+    {
+        {
+            std::lock_guard lock(received_mutex);
+            if (received.size() >= static_cast<std::size_t>(2 * per_wave) || steady::now() > deadline)
+                break;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    server_io.stop();
+    server_thread.join();
+    std::lock_guard lock(received_mutex);
+    std::size_t complete = 0;
+    for (const auto& r : received)
+        complete += r == request ? 1 : 0;
+    BOOST_TEST(complete == static_cast<std::size_t>(2 * per_wave), "every request once, whole");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

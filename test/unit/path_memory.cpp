@@ -1,0 +1,196 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+//
+// tfo::path_memory as a service, without a network: one per execution
+// context, its clock, options, counters and states, and many threads at once.
+
+#include <tfo/path_memory.hpp>
+
+#define BOOST_TEST_MODULE path_memory
+#include <boost/test/unit_test.hpp>
+
+#include <tfo/detail/connect_steps.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+using tfo::detail::path_event;
+using tfo::detail::path_event_kind;
+
+namespace {
+
+// A path memory that never reads the kernel, on a clock the test moves.
+struct memory_on_a_test_clock
+{
+    asio::io_context io;
+    tfo::path_memory& memory = asio::use_service<tfo::path_memory>(io);
+    std::shared_ptr<std::atomic<tfo::path_memory::clock_type::time_point>> now =
+        std::make_shared<std::atomic<tfo::path_memory::clock_type::time_point>>(
+            tfo::path_memory::clock_type::time_point{} + 100h);
+    const tcp::endpoint destination{asio::ip::make_address("192.0.2.1"), 443};
+
+    memory_on_a_test_clock()
+    {
+        auto options = memory.options();
+        options.seed_from_kernel = false;
+        memory.set_options(options);
+        memory.set_clock([n = now] { return n->load(); });
+    }
+
+    void advance(std::chrono::milliseconds d) { now->store(now->load() + d); }
+
+    void report(path_event_kind k)
+    {
+        path_event e;
+        e.kind = k;
+        memory.report(destination, e);
+    }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(one_per_execution_context)
+{
+    asio::io_context a;
+    asio::io_context b;
+    BOOST_TEST(&asio::use_service<tfo::path_memory>(a) == &asio::use_service<tfo::path_memory>(a));
+    BOOST_TEST(&asio::use_service<tfo::path_memory>(a) != &asio::use_service<tfo::path_memory>(b));
+    asio::thread_pool pool(1);
+    BOOST_TEST(asio::has_service<tfo::path_memory>(pool) == false);
+    asio::use_service<tfo::path_memory>(pool);
+    BOOST_TEST(asio::has_service<tfo::path_memory>(pool));
+    pool.join();
+}
+
+BOOST_FIXTURE_TEST_CASE(defaults_are_documented_values, memory_on_a_test_clock)
+{
+    const tfo::path_memory_options o;
+    BOOST_TEST(o.enabled);
+    BOOST_TEST(o.first_back_off.count() == 60'000);
+    BOOST_TEST(o.max_back_off.count() == 86'400'000);
+    BOOST_TEST(o.hedge);
+    BOOST_TEST(o.seed_from_kernel);
+    const auto s = memory.state(destination);
+    BOOST_TEST(s.fast_open, "nothing known: Fast Open");
+    BOOST_TEST(!s.kernel_seeded);
+}
+
+BOOST_FIXTURE_TEST_CASE(back_off_on_the_injected_clock, memory_on_a_test_clock)
+{
+    BOOST_TEST(memory.advise(destination, true).fast_open);
+    report(path_event_kind::syn_lost);
+    auto s = memory.state(destination);
+    BOOST_TEST(!s.fast_open);
+    BOOST_TEST((s.reason == tfo::path_reason::syn_lost));
+    BOOST_TEST((s.off_until == now->load() + 1min));
+    BOOST_TEST(!memory.advise(destination, true).fast_open);
+    BOOST_TEST(!memory.use_deferred_connect(destination), "the option path asks the same memory");
+
+    const tcp::endpoint other_port{destination.address(), 80};
+    BOOST_TEST(memory.advise(other_port, true).fast_open, "keyed by port too");
+
+    advance(1min);
+    const auto probe = memory.advise(destination, true);
+    BOOST_TEST(probe.fast_open);
+    BOOST_TEST(probe.probe);
+    report(path_event_kind::fast_open_acked);
+    s = memory.state(destination);
+    BOOST_TEST(s.fast_open);
+    BOOST_TEST(s.losses == 0u);
+    BOOST_TEST(s.confirmed);
+
+    const auto c = memory.counters();
+    BOOST_TEST(c.attempts == 5u);
+    BOOST_TEST(c.plain == 2u);
+    BOOST_TEST(c.probes == 1u);
+    BOOST_TEST(c.losses == 1u);
+    BOOST_TEST(c.successes == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(options_change_the_back_off, memory_on_a_test_clock)
+{
+    auto o = memory.options();
+    o.first_back_off = 5s;
+    memory.set_options(o);
+    memory.advise(destination, true);
+    report(path_event_kind::syn_lost);
+    advance(5s);
+    BOOST_TEST(memory.advise(destination, true).probe);
+}
+
+BOOST_FIXTURE_TEST_CASE(disabled_is_the_kernel_alone, memory_on_a_test_clock)
+{
+    auto o = memory.options();
+    o.enabled = false;
+    memory.set_options(o);
+    report(path_event_kind::syn_lost);
+    const auto a = memory.advise(destination, true);
+    BOOST_TEST(a.fast_open);
+    BOOST_TEST(a.hedge_delay_us == 0u);
+    BOOST_TEST(memory.counters().attempts == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(forget_and_clear, memory_on_a_test_clock)
+{
+    report(path_event_kind::syn_lost);
+    memory.forget(destination);
+    BOOST_TEST(memory.state(destination).fast_open);
+    report(path_event_kind::syn_lost);
+    memory.clear();
+    BOOST_TEST(memory.state(destination).losses == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(bounded_number_of_destinations, memory_on_a_test_clock)
+{
+    auto o = memory.options();
+    o.max_destinations = 3;
+    memory.set_options(o);
+    for (unsigned short port = 1; port <= 3; ++port)
+    {
+        memory.advise({destination.address(), port}, true);
+        path_event e;
+        e.kind = path_event_kind::plain_answered;
+        memory.report({destination.address(), port}, e);
+        advance(1ms);
+    }
+    report(path_event_kind::syn_lost); // a fourth: the least recently used (port 1) goes
+    BOOST_TEST(!memory.state(destination).fast_open);
+    BOOST_TEST(!memory.state({destination.address(), 1}).accepted_before, "forgotten");
+    BOOST_TEST(memory.state({destination.address(), 2}).accepted_before, "kept");
+}
+
+BOOST_FIXTURE_TEST_CASE(many_threads_at_once, memory_on_a_test_clock)
+{
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 500; ++i)
+            {
+                const tcp::endpoint d{destination.address(), static_cast<unsigned short>(1000 + i % 7)};
+                memory.advise(d, true);
+                path_event e;
+                e.kind = (i + t) % 3 ? path_event_kind::fast_open_acked : path_event_kind::syn_lost;
+                memory.report(d, e);
+                (void)memory.state(d);
+                (void)memory.counters();
+            }
+        });
+    for (auto& t : threads)
+        t.join();
+    const auto c = memory.counters();
+    BOOST_TEST(c.attempts == 2000u);
+    BOOST_TEST(c.successes + c.losses == 2000u);
+}
+
+BOOST_AUTO_TEST_CASE(reasons_in_words)
+{
+    BOOST_TEST(tfo::to_string(tfo::path_reason::syn_lost) == "SYN lost");
+    BOOST_TEST(tfo::to_string(tfo::path_reason::kernel_syn_drops) == "SYN drops recorded by the kernel");
+}
