@@ -16,8 +16,8 @@
 // Usage: https_client <host> <port> <ca-certificate.pem> <target> [--count N] [--unsafe]
 //
 // Each of the N connections (default 2) prints the status, what became of
-// the early data, and whether the first flight came in the SYN, then the
-// body.
+// the early data, whether the first flight came in the SYN and the time from
+// opening the connection to the end of the response, then the body.
 //
 
 #include <tfo/fast_open_info.hpp>
@@ -31,6 +31,8 @@
 #include <boost/beast/http.hpp>
 
 #include <charconv>
+#include <chrono>
+#include <iomanip>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -73,6 +75,7 @@ asio::awaitable<void> run(const settings& s, ssl::context& context, tfo::ssl::se
 
     for (int i = 1; i <= s.count; ++i)
     {
+        const auto start = std::chrono::steady_clock::now();
         // TFO: the stream connects on its first write, with that write in the SYN.
         ssl::stream<tfo::fast_open_stream> stream(tfo::fast_open_stream(executor, endpoints), context);
         stream.next_layer().expires_after(std::chrono::seconds(10));
@@ -86,6 +89,7 @@ asio::awaitable<void> run(const settings& s, ssl::context& context, tfo::ssl::se
         beast::flat_buffer buffer;
         http::response<http::string_body> response;
         co_await http::async_read(stream, buffer, response, asio::use_awaitable);
+        const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
         const auto info = tfo::get_fast_open_info(stream.next_layer().socket());
 
         std::cout << "connection " << i << ": HTTP " << response.result_int() << ", early data "
@@ -98,7 +102,8 @@ asio::awaitable<void> run(const settings& s, ssl::context& context, tfo::ssl::se
         std::cout << ", in SYN: " << (info.syn_data_acked ? "yes" : "no");
         if (!info.syn_data_acked)
             std::cout << " (" << tfo::to_string(info.failure) << ')';
-        std::cout << '\n' << response.body() << std::flush;
+        std::cout << ", " << std::fixed << std::setprecision(1) << elapsed.count() << " ms\n"
+                  << response.body() << std::flush;
 
         auto [ec] = co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
         if (ec && ec != asio::error::eof && ec != ssl::error::stream_truncated)
