@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // Helpers shared by the benchmarks: command-line options, statistics, the
 // summary rows that bench/run.sh gathers, and the private network namespace

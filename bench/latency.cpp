@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // latency: the time from "open a socket" to "the whole response is read" for
 // a fresh connection carrying one 100-byte request and one 100-byte response,
@@ -425,14 +426,13 @@ asio::awaitable<outcome> one_tls_resumed(const tcp::endpoint& endpoint, const va
     const auto executor = co_await asio::this_coro::executor;
     if (v.how == connect_with::tfo_async)
     {
-        ssl::stream<connect_on_first_write> stream(connect_on_first_write(executor, endpoint), context);
+        ssl::stream<tfo::fast_open_stream> stream(tfo::fast_open_stream(executor, endpoint), context);
         prepare_tls(stream);
         cache.resume(stream, server_name, endpoint.port());
         const auto start = std::chrono::steady_clock::now();
-        open_socket(stream.next_layer().socket(), v.how);
+        open_socket(stream.next_layer().next_layer(), v.how);
         co_await exchange_resumed(stream, v.session);
-        const outcome o{tfo_bench::seconds_since(start) * 1e3,
-                        tfo::get_fast_open_info(stream.next_layer().socket()).syn_data_acked};
+        const outcome o{tfo_bench::seconds_since(start) * 1e3, tfo::get_fast_open_info(stream).syn_data_acked};
         co_await collect_tickets(stream);
         co_return o;
     }

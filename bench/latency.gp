@@ -1,3 +1,7 @@
+#
+# tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#
 # Latency against round-trip time, one line per variant, with the bounds of
 # 1, 2 and 3 round trips. bench/run.sh calls it as
 #   gnuplot -e "data='...'; output='...'; machine='...'" bench/latency.gp

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The server side of the loopback benchmarks (rate, cost): one thread, epoll,
 // plain system calls. It is the same for every client variant, and as cheap

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // rate: short connections per second on loopback. Each connection: connect,
 // send a 64-byte request, read the 64-byte reply, read the server's close,

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 #
+# tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#
 # Builds and runs the tfo benchmarks, prints one summary table, and writes
 #   bench/results/summary.csv    the table (benchmark,setting,variant,value,p99,unit,ratio,ratio_to,target,met,note)
 #   bench/results/machine.txt    what it ran on

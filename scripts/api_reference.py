@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 #
 # tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 #
 # Writes the API reference (doc/api.md) from the documentation in the public
 # headers, read through Doxygen's XML output: the headers are the one copy

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#
+# tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#
 # Shows TCP Fast Open working: builds the demo and runs a server and a client
 # in a private network namespace (the host's settings are not touched).
 set -euo pipefail

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#
+# tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#
 # Fuzzes the two /proc parsers with libFuzzer (clang, with ASan and UBSan)
 # for a bounded time each: scripts/fuzz.sh [seconds per target, default 30].
 # Seeds come from this machine's own /proc files.

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#
+# tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#
 # The API reference, doc/api.md, is generated from the documentation in the
 # public headers, the one copy of the contract.
 #

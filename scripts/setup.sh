@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#
+# tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#
 # Sourced by the other scripts: installs what tfo needs to build and test,
 # when it is missing, on Debian or Ubuntu. Run as root to install; otherwise
 # it lists the packages to install.

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#
+# tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#
 # Builds tfo and runs every test: unit tests, real TCP Fast Open in private
 # network namespaces (including the load and fault tests), the examples, and
 # the CMake consumer projects.
@@ -135,6 +139,7 @@ default)
     run_suite "$tfo_root/build" -DTFO_BUILD_BENCH=ON
     consumer_projects
     if [ "${CI:-}" = "true" ]; then
+        "$tfo_root/scripts/reference.sh" --check
         unprivileged_tests
         newest_asio
         "$tfo_root/scripts/fuzz.sh" 20

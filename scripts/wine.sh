@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#
+# tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#
 # Runs a Windows program under Wine, headless and quiet: the emulator through
 # which ctest runs the tests of a mingw-w64 build (cmake/toolchains/mingw-w64.cmake).
 #

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The path memory service: records (detail/path_record.hpp decides) in a map
 // under one mutex, counters, the clock, and the kernel's tcp_metrics read

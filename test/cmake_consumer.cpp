@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // Built by test/cmake_install and test/cmake_subdir: sets the drop-in server
 // option on an acceptor, as a user's program would.
 #include <tfo/tfo.hpp>

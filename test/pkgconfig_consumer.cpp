@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // Built by scripts/test.sh against the installed package with nothing but
 // `g++ -std=c++20 pkgconfig_consumer.cpp $(pkg-config --cflags --libs tfo)`:
 // it calls compiled parts of libtfo (the connect, the error category, /proc

@@ -1,5 +1,6 @@
 #
 # tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 #
 # Cross-compiles for 64-bit Windows with Debian's mingw-w64 (package
 # g++-mingw-w64-x86-64-posix, the POSIX threads flavour that std::thread

@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // coro_client: a C++20 coroutine client whose request rides in the SYN.
 //
 // `tfo::async_fastopen_connect` stands in for `asio::async_connect` followed

@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // deferred_connect_client: the `tfo::fast_open_deferred_connect` option, the
 // kernel's own deferred connect, for code whose socket type you cannot change.
 //

@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tfo demo: TCP Fast Open, seen working.
 //
 // Runs a server and a client in a private network namespace with

@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // echo_server: a classic callback-style Asio echo server, with TCP Fast Open.
 //
 // It differs from a plain Asio echo server by one line, marked "TFO" below:

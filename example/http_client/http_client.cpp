@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // http_client: a Boost.Beast HTTP/1.1 client that sends its GET in the SYN.
 //
 // The client is ordinary Beast code over a `tfo::fast_open_stream` instead of

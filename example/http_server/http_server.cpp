@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // http_server: a Boost.Beast HTTP/1.1 server with TCP Fast Open.
 //
 // The server code is ordinary Beast with coroutines; the one TFO line, marked

@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // https_client: an HTTPS GET in one round trip, with Boost.Beast over
 // asio::ssl over tfo::fast_open_stream.
 //
@@ -90,7 +93,7 @@ asio::awaitable<void> run(const settings& s, ssl::context& context, tfo::ssl::se
         http::response<http::string_body> response;
         co_await http::async_read(stream, buffer, response, asio::use_awaitable);
         const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
-        const auto info = tfo::get_fast_open_info(stream.next_layer().socket());
+        const auto info = tfo::get_fast_open_info(stream); // through lowest_layer()
 
         std::cout << "connection " << i << ": HTTP " << response.result_int() << ", early data "
                   << tfo::ssl::to_string(outcome.status);

@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // threaded_server: a multi-threaded echo server, one listener per thread.
 //
 // Every thread runs its own io_context and its own acceptor on the same port,

@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tls_client: a TLS 1.3 client (asio::ssl) whose ClientHello rides in the SYN.
 //
 // The TLS code is unchanged: the `ssl::stream` runs over a

@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tls_server: a TLS 1.3 server (asio::ssl) whose clients' ClientHello can
 // arrive in the SYN, and with it their request, as early data.
 //

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 
 #ifndef TFO_KEY_SCHEDULE_HPP
@@ -50,6 +51,7 @@ namespace tfo {
 class key_schedule
 {
 public:
+    /// The clock periods are counted on: wall-clock time, shared by a fleet.
     using clock = std::chrono::system_clock;
 
     /// The secret (at least 16 bytes) and the rotation period.
@@ -62,9 +64,10 @@ public:
     static std::optional<key_schedule> create(std::span<const unsigned char> secret, std::chrono::seconds period,
                                               boost::system::error_code& ec);
 
-    // A move is a copy, so that no object is ever left without its secret.
-    // Each copy is wiped when it is destroyed or assigned over.
+    /// Copies the secret. A move is a copy too, so that no object is ever
+    /// left without its secret.
     key_schedule(const key_schedule& other);
+    /// Copies the secret, wiping the one it replaces.
     key_schedule& operator=(const key_schedule& other);
     ~key_schedule();
 

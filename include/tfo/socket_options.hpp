@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 
 #ifndef TFO_SOCKET_OPTIONS_HPP
@@ -227,20 +228,25 @@ public:
         return a.size_ == b.size_ && std::equal(a.bytes_.begin(), a.bytes_.begin() + a.size_, b.bytes_.begin());
     }
 
-    /// @name SettableSocketOption and GettableSocketOption
-    /// What Asio's `set_option` and `get_option` call. A set sends the key's
-    /// own size; a get offers room for both keys, and `resize` takes the size
-    /// the kernel answered (0, 16 or 32; anything else throws
-    /// `std::length_error`).
-    /// @{
+    // What Asio's `set_option` and `get_option` call (SettableSocketOption,
+    // GettableSocketOption). A set sends the key's own size; a get offers
+    // room for both keys.
+
+    /// The option's level, for Asio.
     template <typename Protocol> int level(const Protocol&) const noexcept { return option().level; }
+    /// The option's name, for Asio.
     template <typename Protocol> int name(const Protocol&) const noexcept { return option().name; }
+    /// Room for both keys, for `get_option`.
     template <typename Protocol> void* data(const Protocol&) noexcept { return bytes_.data(); }
+    /// The key's bytes, for `set_option`.
     template <typename Protocol> const void* data(const Protocol&) const noexcept { return bytes_.data(); }
+    /// The room offered to `get_option`: both keys.
     template <typename Protocol> std::size_t size(const Protocol&) noexcept { return bytes_.size(); }
+    /// The size `set_option` sends: the key's own.
     template <typename Protocol> std::size_t size(const Protocol&) const noexcept { return size_; }
+    /// Takes the size the kernel answered (0, 16 or 32; anything else throws
+    /// `std::length_error`).
     template <typename Protocol> void resize(const Protocol&, std::size_t s);
-    /// @}
 
 private:
     static detail::platform::option_id option() noexcept

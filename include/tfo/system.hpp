@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 
 #ifndef TFO_SYSTEM_HPP
@@ -94,6 +95,7 @@ struct fast_open_counters
     /// The counts between two readings: `after - before`, member by member.
     friend fast_open_counters operator-(const fast_open_counters& after, const fast_open_counters& before) noexcept;
 
+    /// Equal when every counter is.
     friend bool operator==(const fast_open_counters&, const fast_open_counters&) = default;
 };
 

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The umbrella header: everything in the core library, tfo::tfo. The parts
 // that need OpenSSL are left out, as asio.hpp leaves out asio/ssl.hpp;

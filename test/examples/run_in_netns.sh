@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#
+# tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#
 # Smoke test of the examples: runs one scenario in a private network namespace
 # and checks the kernel's evidence of TCP Fast Open, not only the replies.
 #

@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // libFuzzer target: tfo::parse_netstat on arbitrary text. It must never
 // crash, and when it accepts the text, a counter present in it must read back.
 #include <tfo/error.hpp>

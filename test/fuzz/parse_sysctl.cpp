@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // libFuzzer target: tfo::parse_fast_open_sysctl on arbitrary text. It must
 // never crash, and what it accepts must be a non-negative decimal number.
 #include <tfo/error.hpp>

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // Where tfo has no Fast Open (the portable side of the platform seam: Windows,
 // run here under Wine), the same calls connect and write the ordinary way:

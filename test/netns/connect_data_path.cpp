@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tfo::async_fastopen_connect against real TCP Fast Open in private network
 // namespaces. What rides in the SYN and what follows it: every byte once and in order, on kernel evidence.
 // Every TFO claim is checked on kernel evidence: the namespace's TcpExt

@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tfo::async_fastopen_connect against real TCP Fast Open in private network
 // namespaces. Where Fast Open is not possible: the ordinary connect, and the kernel's evidence that nothing rode in a SYN.
 // Every TFO claim is checked on kernel evidence: the namespace's TcpExt

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The hedged connect against real middleboxes (nftables in the test's private
 // namespace): a fast-open SYN with no answer after the hedge delay races a

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The path memory against real middleboxes: nftables rules in the test's
 // private namespace drop or reset SYNs, and every claim is checked on kernel

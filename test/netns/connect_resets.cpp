@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tfo::async_fastopen_connect and fastopen_connect when the connection is
 // reset after the server took the SYN's data: the count reports what the
 // server read, and a sequence never delivers the request a second time.

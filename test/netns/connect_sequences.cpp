@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tfo::async_fastopen_connect against real TCP Fast Open in private network
 // namespaces. The endpoint-sequence overload: refusals move on, a connection that was established ends the sequence.
 // Every TFO claim is checked on kernel evidence: the namespace's TcpExt

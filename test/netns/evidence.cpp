@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // Real TCP Fast Open in private network namespaces: the socket options and
 // the evidence functions, proved with the kernel's own counters and TCP_INFO.
 // The client here is raw sendto(MSG_FASTOPEN), so that these tests do not

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // tfo::fast_open_stream against real TCP Fast Open in private network
 // namespaces: write first (the bytes in the SYN), read first (a server that

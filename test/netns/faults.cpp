@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // Faults and hostile peers, in private network namespaces: a full Fast Open
 // queue, resets, a server that closes early, a listener closed mid-burst, and
 // a forged cookie. Each client must get a clear result, nothing may hang, and

@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // Fleet cookie keys in a private network namespace: listeners that share a
 // secret accept each other's cookies, rotation keeps the previous key as
 // backup, and async_rotate_keys follows the schedule on a timer and ends

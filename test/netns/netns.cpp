@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tfo::netns, the private namespaces every other namespace test stands on:
 // the probe leaves the caller where it was, a private_netns really is a new
 // namespace with its own sysctl, and the raw client makes a fast-open

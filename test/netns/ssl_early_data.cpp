@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // TLS 1.3 early data over TCP Fast Open, our client against our server, in
 // private network namespaces: the session cache, the first flight in the

@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // Load: thousands of async_fastopen_connect calls against a TFO echo server,
 // every byte checked, in tcp_fastopen modes 1, 3 and 3 + no-cookie.
 // TFO_STRESS_CONNECTIONS sets the count (default 10000).

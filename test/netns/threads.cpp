@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // Several threads on one io_context, each connection on its own strand:
 // async_fastopen_connect from many threads at once. CI also runs this under
 // ThreadSanitizer.

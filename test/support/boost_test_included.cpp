@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // Boost.Test's header-only variant: the framework and main(), compiled once
 // and linked into every test program where there is no Boost.Test library

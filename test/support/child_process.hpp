@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // A program the test did not write (nginx, openssl), run as a child in the
 // test's network namespace and always ended with the test.

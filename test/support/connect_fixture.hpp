@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // Boost.Test glue shared by the tests of tfo::async_fastopen_connect in
 // test/netns/connect_*.cpp: the fixtures (a private namespace with a Fast

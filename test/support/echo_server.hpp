@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // A TFO echo server for the load and fault tests: each connection is read to
 // the end, then everything is sent back and the socket closed. Reading all

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // A TCP stream that connects on its first write, with
 // tfo::async_fastopen_connect: as the next layer of asio::ssl::stream, the

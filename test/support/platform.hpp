@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // Boost.Test preconditions for the test cases that hold on one side of the
 // platform seam only (include/tfo/detail/platform.hpp): Linux's own answers

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // Boost.Test glue around tfo::netns::raw_fastopen_client: a listener and
 // one raw fast-open connection whose arrival the test checks.

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // A throw-away TLS identity for the TLS tests: a self-signed P-256
 // certificate for "localhost" and 127.0.0.1, made in memory.

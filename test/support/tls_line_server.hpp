@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // A TLS server for the early-data tests, written with tfo::ssl: it answers
 // one request line with "early=<0|1> <line>", at once, before the handshake

@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tfo-doctor: its conclusions for every setting (no kernel needed), and the
 // real tool run in private network namespaces set to each mode.
 

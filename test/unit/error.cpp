@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 #include <tfo/error.hpp>
 
 #define BOOST_TEST_MODULE error

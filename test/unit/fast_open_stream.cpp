@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // tfo::basic_fast_open_stream without a network: it meets the stream
 // requirements, every completion style instantiates, and the outcomes that

@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // <linux/tcp.h> clashes with glibc's <netinet/tcp.h>, which Asio's socket
 // headers include. tfo's evidence, option and system headers include
 // neither, so a program that uses the kernel's own struct tcp_info can still

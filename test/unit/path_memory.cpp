@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // tfo::path_memory as a service, without a network: one per execution
 // context, its clock, options, counters and states, and many threads at once.

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The early-data API without a network: every operation instantiates with
 // the usual completion tokens, and the decisions taken before any I/O.

@@ -1,3 +1,7 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // The umbrella header is self-contained and gives every public name: each
 // type is checked by kind at run time; each function is called with its
 // arguments in an inline function that the compiler checks (every name must

@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tfo-doctor: answers "why is TCP Fast Open not happening here?"
 //
 // Usage: tfo-doctor [--json] [--expect VALUE] [--no-self-test]

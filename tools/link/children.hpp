@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The server and client commands, each under a tiny init that is PID 1 of its
 // own PID namespace. When that init dies (the command exited, we killed it,

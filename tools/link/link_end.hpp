@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // One end of the emulated link: a private network namespace holding a TUN
 // device with the end's addresses, and the probe that tells when a server

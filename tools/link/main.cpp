@@ -1,4 +1,7 @@
 //
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
 // tfo-link: an emulated wide-area link between two private network namespaces.
 //
 // The kernel here has no netem qdisc, so the delay is made in user space: each

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The relay between the two TUN devices: each packet is stamped when read
 // and delivered rtt/2 later, in order, unless the loss draw drops it.

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#
+# tfo: TCP Fast Open for Boost.Asio
+# Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#
 # Self-test for tfo-link: delay accuracy (ping, TCP connect, TCP Fast Open),
 # loss, exit-status/timeout/signal handling, and that nothing is left behind.
 #

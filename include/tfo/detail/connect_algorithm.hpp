@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The decisions of a fast-open connect, free of sockets and of Asio's I/O
 // (the sans-io shape of Boost.MySQL): the asynchronous operation and the

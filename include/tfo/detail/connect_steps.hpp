@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // What the system steps of a fast-open connect report: the SYN, sent with as
 // much of the data as the kernel puts in it, and the handshake's outcome. The

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The Linux constants and the TCP_INFO layout, in one place. Used by the
 // Linux side of the platform seam (src/platform/linux/) and by the sysctl

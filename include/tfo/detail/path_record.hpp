@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The decisions of the path memory for one destination, free of locks, maps
 // and clocks: what to advise for the next connect, what an attempt's outcome

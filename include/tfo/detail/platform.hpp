@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The platform seam: every operating-system specific step the library takes
 // is declared here and defined once per platform in src/platform/<os>/, the

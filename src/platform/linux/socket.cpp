@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The platform seam on Linux: MSG_FASTOPEN, SO_ERROR and TCP_INFO.
 //

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The platform seam on Linux: the Fast Open setting and the counters, from
 // /proc. Both resolve to the network namespace of the calling thread.

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The platform seam on Linux: the kernel's per-destination record, read from
 // the tcp_metrics generic netlink family (what `ip tcp_metrics show` prints):

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The platform seam where tfo has no Fast Open support: every connect is the
 // ordinary one, the options fail with `no_protocol_option`, the evidence says

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The platform seam where tfo has no Fast Open support: no setting and no
 // counters to read. Nothing is looked up on the file system, since a path

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The decisions of a fast-open connect, without a network: every path of the
 // algorithm that both the asynchronous and the synchronous forms drive, and

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The path memory's decisions for one destination, without a network or a
 // real clock: back-off, probes, what each outcome changes, the kernel's seed,

@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // The OpenSSL side of early data, without I/O: the operations in
 // impl/early_data.hpp move the bytes these functions produce and consume.

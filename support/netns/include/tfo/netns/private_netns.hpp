@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // A private network namespace for the calling process: used by the tests, the
 // demo, the benchmarks, tfo-doctor and tfo-link. Linux only; not installed.

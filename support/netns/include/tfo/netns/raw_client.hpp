@@ -1,5 +1,6 @@
 //
 // tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // A fast-open client that uses the kernel's interface directly, with no tfo
 // code in the way: the tests of the server side and of the evidence
