@@ -242,10 +242,17 @@ private:
         step_ = step::connecting;
         started_ = true;
         // The connect listens to our signal, which the user's slot and the
-        // timers both feed.
+        // timers both feed. Only terminal cancellation interrupts it: a
+        // partial or total request lets the connect finish (the stream then
+        // completes the operation with `operation_aborted`, connected), as
+        // this stream's documentation promises, although the connect itself
+        // would honour them.
         auto slot = self.get_cancellation_state().slot();
         if (slot.is_connected())
-            slot.assign([&signal = impl.connect_cancel](boost::asio::cancellation_type type) { signal.emit(type); });
+            slot.assign([&signal = impl.connect_cancel](boost::asio::cancellation_type type) {
+                if ((type & boost::asio::cancellation_type::terminal) != boost::asio::cancellation_type::none)
+                    signal.emit(boost::asio::cancellation_type::terminal);
+            });
         const Buffers data = buffers_; // `self` and its members move below
         auto handler = boost::asio::bind_cancellation_slot(impl.connect_cancel.slot(), std::move(self));
         if constexpr (IsRead)
