@@ -15,8 +15,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <array>
 #include <cerrno>
@@ -170,33 +168,11 @@ fast_open_key key_schedule::keys_at(clock::time_point t) const
 
 namespace tfo::detail {
 
-socket_identity listener_identity(int descriptor, boost::system::error_code& ec) noexcept
-{
-    struct stat status{};
-    if (descriptor < 0 || ::fstat(descriptor, &status) != 0)
-    {
-        ec = boost::asio::error::bad_descriptor;
-        return {};
-    }
-    int listening = 0;
-    socklen_t size = sizeof listening;
-    if (::getsockopt(descriptor, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening)
-    {
-        ec = boost::asio::error::invalid_argument;
-        return {};
-    }
-    ec.clear();
-    return {static_cast<std::uint64_t>(status.st_dev), static_cast<std::uint64_t>(status.st_ino)};
-}
-
-void install_keys(int descriptor, const fast_open_key& keys, boost::system::error_code& ec) noexcept
+void install_keys(platform::native_socket descriptor, const fast_open_key& keys, boost::system::error_code& ec) noexcept
 {
     const auto protocol = boost::asio::ip::tcp::v4(); // the level and name do not depend on the family
-    if (::setsockopt(descriptor, keys.level(protocol), keys.name(protocol), keys.data(protocol),
-                     static_cast<socklen_t>(keys.size(protocol))) != 0)
-        ec.assign(errno, boost::asio::error::get_system_category());
-    else
-        ec.clear();
+    platform::set_socket_option(descriptor, keys.level(protocol), keys.name(protocol), keys.data(protocol),
+                                keys.size(protocol), ec);
 }
 
 } // namespace tfo::detail

@@ -71,6 +71,25 @@ kernel_path_record read_kernel_path_record(const unsigned char* address, std::si
 /// Reads the Fast Open state of a connection (`TCP_INFO` on Linux).
 fast_open_info read_fast_open_info(native_socket s, boost::system::error_code& ec);
 
+/// Which socket a descriptor names (on Linux the device and inode of its
+/// file), so that a descriptor number reused after a close is never taken
+/// for the old socket.
+struct socket_identity
+{
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    friend bool operator==(const socket_identity&, const socket_identity&) = default;
+};
+
+/// The identity of the listening socket `s`. Errors: `bad_descriptor` (not
+/// open), `invalid_argument` (open but not listening), `not_supported`.
+socket_identity listener_identity(native_socket s, boost::system::error_code& ec) noexcept;
+
+/// Sets a socket option on `s` by its level and name, as `set_option` does
+/// without an Asio object.
+void set_socket_option(native_socket s, int level, int name, const void* data, std::size_t size,
+                       boost::system::error_code& ec) noexcept;
+
 /// A TCP socket option: its level and name. Where the platform lacks the
 /// option, a name no system gives a TCP option, so that setting or getting it
 /// fails with `boost::asio::error::no_protocol_option` (`ENOPROTOOPT`,

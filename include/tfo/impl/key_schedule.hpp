@@ -6,6 +6,7 @@
 #ifndef TFO_IMPL_KEY_SCHEDULE_HPP
 #define TFO_IMPL_KEY_SCHEDULE_HPP
 
+#include <tfo/detail/platform.hpp>
 #include <tfo/error.hpp>
 
 #include <boost/asio/append.hpp>
@@ -24,22 +25,12 @@
 
 namespace tfo::detail {
 
-/// Which socket a descriptor names (device and inode of its file), so that
-/// a descriptor number reused after a close is never taken for the old socket.
-struct socket_identity
-{
-    std::uint64_t device = 0;
-    std::uint64_t inode = 0;
-    friend bool operator==(const socket_identity&, const socket_identity&) = default;
-};
-
-/// The identity of the listening socket `descriptor`. Errors: `bad_descriptor`
-/// (not open), `invalid_argument` (open but not listening).
-socket_identity listener_identity(int descriptor, boost::system::error_code& ec) noexcept;
+using platform::listener_identity;
+using platform::socket_identity;
 
 /// Sets `keys` on the socket `descriptor` (what `acceptor.set_option` does,
 /// without the acceptor object).
-void install_keys(int descriptor, const fast_open_key& keys, boost::system::error_code& ec) noexcept;
+void install_keys(platform::native_socket descriptor, const fast_open_key& keys, boost::system::error_code& ec) noexcept;
 
 // The rotation is one asynchronous operation built from two: a timer wait
 // until the next period boundary, and `acceptor.async_wait(wait_error)`,
@@ -196,7 +187,7 @@ private:
     Acceptor* acceptor_;
     key_schedule schedule_;
     std::shared_ptr<shared_state> shared_;
-    int descriptor_ = -1;
+    platform::native_socket descriptor_ = -1;
     socket_identity identity_;
     bool started_ = false;
 };

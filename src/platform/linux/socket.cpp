@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 namespace tfo::detail::platform {
@@ -180,6 +181,34 @@ option_id option_of(tcp_option option) noexcept
     case tcp_option::fast_open_no_cookie: return {IPPROTO_TCP, tcp_fastopen_no_cookie_option};
     }
     return {-1, 0};
+}
+
+socket_identity listener_identity(native_socket s, boost::system::error_code& ec) noexcept
+{
+    struct stat status{};
+    if (s < 0 || ::fstat(s, &status) != 0)
+    {
+        ec = boost::asio::error::bad_descriptor;
+        return {};
+    }
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    if (::getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening)
+    {
+        ec = boost::asio::error::invalid_argument;
+        return {};
+    }
+    ec.clear();
+    return {static_cast<std::uint64_t>(status.st_dev), static_cast<std::uint64_t>(status.st_ino)};
+}
+
+void set_socket_option(native_socket s, int level, int name, const void* data, std::size_t size,
+                       boost::system::error_code& ec) noexcept
+{
+    if (::setsockopt(s, level, name, data, static_cast<socklen_t>(size)) != 0)
+        ec.assign(errno, boost::system::system_category());
+    else
+        ec.clear();
 }
 
 } // namespace tfo::detail::platform

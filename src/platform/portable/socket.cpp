@@ -9,6 +9,7 @@
 //
 
 #include <tfo/detail/platform.hpp>
+#include <boost/asio/error.hpp>
 #include <tfo/error.hpp>
 #include <tfo/fast_open_info.hpp>
 #include <tfo/path_memory.hpp>
@@ -84,6 +85,17 @@ option_id option_of(tcp_option) noexcept
     // level would only say "invalid argument".
     constexpr int ipproto_tcp = 6;
     return {ipproto_tcp, -1};
+}
+
+socket_identity listener_identity(native_socket, boost::system::error_code& ec) noexcept
+{
+    ec = error::not_supported; // key rotation needs TCP_FASTOPEN_KEY: Linux only
+    return {};
+}
+
+void set_socket_option(native_socket, int, int, const void*, std::size_t, boost::system::error_code& ec) noexcept
+{
+    ec = boost::asio::error::operation_not_supported;
 }
 
 } // namespace tfo::detail::platform
