@@ -3,7 +3,8 @@
 // Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // Where tfo has no Fast Open (the portable side of the platform seam: Windows,
-// run here under Wine), the same calls connect and write the ordinary way:
+// run here under Wine), the same calls connect and write the ordinary way
+// (async_fastopen_connect, fastopen_connect, fast_open_stream):
 // every byte arrives once and in order, the options fail with a clear error,
 // and the evidence says "not available here". Client and server on loopback.
 //
@@ -267,4 +268,86 @@ BOOST_AUTO_TEST_CASE(evidence_says_not_available_here)
                           [](const boost::system::system_error& e) {
                               return e.code() == tfo::error::not_supported;
                           });
+}
+
+// The stream's first write is a fast-open connect: here an ordinary one.
+BOOST_AUTO_TEST_CASE(stream_write_first_delivers_every_byte)
+{
+    asio::io_context io;
+    tcp::acceptor acceptor = make_listener(io);
+    sink server{acceptor};
+    server.start();
+
+    const request r;
+    tfo::fast_open_stream stream(io, acceptor.local_endpoint());
+    bool called = false;
+    boost::system::error_code info_error;
+    asio::async_write(stream, r.buffers(), [&](boost::system::error_code ec, std::size_t n) {
+        called = true;
+        BOOST_TEST(!ec, ec.message());
+        BOOST_TEST(n == r.whole().size());
+        BOOST_TEST(stream.is_connected());
+        tfo::get_fast_open_info(stream, info_error);
+        stream.next_layer().shutdown(tcp::socket::shutdown_send, ec);
+    });
+    io.run_for(deadline);
+
+    BOOST_TEST(called);
+    BOOST_TEST((info_error == tfo::error::not_supported), info_error.message());
+    server.expect_received(r.whole());
+}
+
+// A server that speaks first: the stream's first read connects, without data.
+BOOST_AUTO_TEST_CASE(stream_read_first_connects_then_reads)
+{
+    asio::io_context io;
+    tcp::acceptor acceptor = make_listener(io);
+    const std::string greeting = "220 tfo.test ready\r\n";
+    std::optional<tcp::socket> peer;
+    acceptor.async_accept([&](boost::system::error_code ec, tcp::socket s) {
+        BOOST_TEST(!ec, ec.message());
+        peer.emplace(std::move(s));
+        asio::async_write(*peer, asio::buffer(greeting), [](boost::system::error_code, std::size_t) {});
+    });
+
+    tfo::fast_open_stream stream(io, acceptor.local_endpoint());
+    std::string received(greeting.size(), '\0');
+    bool called = false;
+    asio::async_read(stream, asio::buffer(received), [&](boost::system::error_code ec, std::size_t n) {
+        called = true;
+        BOOST_TEST(!ec, ec.message());
+        BOOST_TEST(n == greeting.size());
+    });
+    io.run_for(deadline);
+
+    BOOST_TEST(called);
+    BOOST_TEST(received == greeting);
+}
+
+BOOST_AUTO_TEST_CASE(stream_sync_write_delivers_every_byte)
+{
+    asio::io_context io;
+    tcp::acceptor acceptor = make_listener(io);
+    sink server{acceptor};
+    server.start();
+    std::thread server_thread([&] { io.run_for(deadline); });
+
+    const request r;
+    asio::io_context client_io;
+    tfo::fast_open_stream stream(client_io, acceptor.local_endpoint());
+    boost::system::error_code ec;
+    const std::size_t n = asio::write(stream, r.buffers(), ec);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST(n == r.whole().size());
+    stream.next_layer().shutdown(tcp::socket::shutdown_send, ec);
+    server_thread.join();
+
+    server.expect_received(r.whole());
+}
+
+BOOST_AUTO_TEST_CASE(no_kernel_path_record)
+{
+    boost::system::error_code ec;
+    tfo::read_kernel_path_record(asio::ip::address_v4::loopback(), ec);
+    BOOST_TEST((ec == tfo::error::not_supported), ec.message());
 }
