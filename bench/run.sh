@@ -99,6 +99,14 @@ for i in "${!rtts[@]}"; do
         >>"$summary"
 done
 
+# --- 1b. middleboxes over the emulated link (issue 9) ---------------------------
+say "middleboxes at RTT 20 ms: 3 scenarios x 3 variants x 20 connections"
+echo "scenario,variant,connection,latency_ms,syn_data_acked" >"$results/middlebox_raw.csv"
+"$build/link/tfo_link" --rtt-ms 20 --ready-port 8090 --timeout-s 600 \
+    --server "'$build/middlebox' --mode server --port 8090" \
+    --client "'$build/middlebox' --mode client --port 8090 --rtt-ms 20 --raw '$results/middlebox_raw.csv'" \
+    >>"$summary"
+
 # --- 2. connection rate on loopback -------------------------------------------
 say "connection rate: ${rate_args[3]} rounds of 5 variants x ${rate_args[1]} s, windows 1 and 8"
 echo "window,round,variant,completed,seconds,conn_per_s,client_cpu_us_per_conn,syn_data_acked_fraction,errors" \

@@ -44,8 +44,8 @@ thread_sanitized_tests() {
     echo "== the multi-threaded tests under TSan"
     local dir="$tfo_root/build-tsan"
     tfo_configure "$dir" -DTFO_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DTFO_BUILD_EXAMPLES=OFF -DTFO_BUILD_TOOLS=OFF
-    cmake --build "$dir" -j2 --target netns_threads netns_connect_cancellation netns_connect_tokens netns_fast_open_stream
-    (cd "$dir" && ctest --output-on-failure --timeout 900 -R '^(netns_threads|netns_connect_cancellation|netns_connect_tokens|netns_fast_open_stream)$')
+    cmake --build "$dir" -j2 --target netns_threads netns_connect_cancellation netns_connect_tokens netns_connect_hedge netns_fast_open_stream unit_path_memory
+    (cd "$dir" && ctest --output-on-failure --timeout 900 -R '^(netns_threads|netns_connect_cancellation|netns_connect_tokens|netns_connect_hedge|netns_fast_open_stream|unit_path_memory)$')
 }
 
 consumer_projects() {

@@ -227,7 +227,9 @@ public:
     /// which the library cannot hedge or observe before the first write:
     /// whether to set the option for a connect to `destination` now. Counts
     /// as an attempt, and a probe after a back-off, like a fast-open connect.
-    /// Report the outcome with `observe` once the first write completed.
+    /// Report the outcome with `observe` once the handshake has surely
+    /// completed: after the first read (the first write returns as soon as
+    /// the SYN is queued).
     bool use_deferred_connect(const boost::asio::ip::tcp::endpoint& destination);
 
     /// Reads what the kernel recorded about the SYN of `connection`, an open

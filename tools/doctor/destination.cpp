@@ -39,7 +39,7 @@ std::string when(std::chrono::steady_clock::time_point t)
 {
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(t - std::chrono::steady_clock::now());
     std::ostringstream out;
-    out << "in " << left.count() << " s";
+    out << "for " << left.count() << " s more";
     return out.str();
 }
 
@@ -146,7 +146,7 @@ std::string to_text(const destination_report& r)
     const auto& s = r.state;
     out << "  path memory: Fast Open " << (s.fast_open ? (s.probing ? "on probation" : "on") : "off");
     if (!s.fast_open)
-        out << " until " << when(s.off_until);
+        out << " " << when(s.off_until);
     if (s.reason != tfo::path_reason::none)
         out << " (" << tfo::to_string(s.reason) << ")";
     out << "; losses " << s.losses << ", refusals " << s.refusals << ", probes " << s.probes << ", successes "
