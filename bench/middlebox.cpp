@@ -6,7 +6,7 @@
 // hedge (issue 9). 20 sequential request/response connections per scenario
 // and variant, each timed from "open a socket" to "the response is read".
 //
-// Run both sides through bench/link/tfo_link (see bench/run.sh):
+// Run both sides through tools/link (tfo-link; see bench/run.sh):
 //
 //   middlebox --mode server --port 8090
 //   middlebox --mode client --port 8090 [--connections 20] [--raw FILE]
@@ -34,8 +34,11 @@
 
 #include <boost/asio.hpp>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -196,7 +199,10 @@ int run_client(const tfo_bench::options& o)
                                              tfo_bench::fixed(later_max, 1), "ms", "", "",
                                              later_targets ? "max <= " + tfo_bench::fixed(later_target, 0) : "",
                                              later_targets ? (later_max <= later_target ? "yes" : "no") : "",
-                                             "p99 column: the maximum"};
+                                             "p99 column: the maximum; over the target: " +
+                                                 std::to_string(std::count_if(later.begin(), later.end(),
+                                                                              [&](double ms) { return ms > later_target; })) +
+                                                 "/" + std::to_string(later.size())};
             later_row.print();
         }
     return 0;

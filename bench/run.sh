@@ -102,7 +102,7 @@ done
 # --- 1b. middleboxes over the emulated link (issue 9) ---------------------------
 say "middleboxes at RTT 20 ms: 3 scenarios x 3 variants x 20 connections"
 echo "scenario,variant,connection,latency_ms,syn_data_acked" >"$results/middlebox_raw.csv"
-"$build/link/tfo_link" --rtt-ms 20 --ready-port 8090 --timeout-s 600 \
+"$build/tools/link/tfo-link" --rtt-ms 20 --ready-port 8090 --timeout-s 600 \
     --server "'$build/middlebox' --mode server --port 8090" \
     --client "'$build/middlebox' --mode client --port 8090 --rtt-ms 20 --raw '$results/middlebox_raw.csv'" \
     >>"$summary"

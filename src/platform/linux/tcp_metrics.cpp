@@ -216,9 +216,12 @@ kernel_path_record read_kernel_path_record(const unsigned char* address, std::si
                 const auto* a = reinterpret_cast<const nlattr*>(data + at);
                 if (a->nla_len < NLA_HDRLEN || at + a->nla_len > len)
                     break;
+                // The kernel saves the smoothed RTT as it keeps it, in
+                // microseconds scaled by 8 (srtt_us); `ip tcp_metrics` shifts
+                // it back too. Unscaled, a 20 ms path read as 160 ms.
                 if ((a->nla_type & NLA_TYPE_MASK) == TCP_METRIC_RTT_US + 1)
                     k.rtt = std::chrono::microseconds(
-                        read_as<std::uint32_t>(data + at + NLA_HDRLEN, std::size_t{a->nla_len} - NLA_HDRLEN));
+                        read_as<std::uint32_t>(data + at + NLA_HDRLEN, std::size_t{a->nla_len} - NLA_HDRLEN) >> 3);
                 at += NLA_ALIGN(a->nla_len);
             }
             break;
