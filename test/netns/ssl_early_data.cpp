@@ -16,7 +16,7 @@
 #define BOOST_TEST_MODULE netns_ssl_early_data
 #include <boost/test/unit_test.hpp>
 
-#include "first_write_stream.hpp"
+#include <tfo/fast_open_stream.hpp>
 #include "netns.hpp"
 #include "raw_client.hpp"
 #include "tls_identity.hpp"
@@ -96,7 +96,7 @@ asio::awaitable<void> fetch(tcp::endpoint server, ssl::context& context, tfo::ss
     const auto executor = co_await asio::this_coro::executor;
     if (how == transport::fast_open)
     {
-        ssl::stream<tfo::test::first_write_stream> stream(tfo::test::first_write_stream(executor, server), context);
+        ssl::stream<tfo::fast_open_stream> stream(tfo::fast_open_stream(executor, server), context);
         co_await fetch_on(stream, cache, server.port(), request, safety, out);
         co_return;
     }

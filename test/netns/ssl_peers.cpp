@@ -19,7 +19,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "child_process.hpp"
-#include "first_write_stream.hpp"
+#include "late_finished_stream.hpp"
 #include "netns.hpp"
 #include "raw_client.hpp"
 #include "tls_identity.hpp"
@@ -134,15 +134,15 @@ asio::awaitable<void> fetch(tcp::endpoint server, ssl::context& context, tfo::ss
     const auto executor = co_await asio::this_coro::executor;
     // The client's Finished is held back 100 ms, so that a server processes
     // an early request before the handshake completes, as over a real path.
-    ssl::stream<tfo::test::first_write_stream> stream(tfo::test::first_write_stream(executor, server, 100ms),
-                                                      context);
+    ssl::stream<tfo::test::late_finished_stream> stream(tfo::test::late_finished_stream(executor, server, 100ms),
+                                                        context);
     SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
     stream.set_verify_callback(ssl::host_name_verification("localhost"));
     cache.resume(stream, "localhost", server.port());
     out.outcome = co_await tfo::ssl::async_handshake_and_write(stream, asio::buffer(request), safety,
                                                                asio::use_awaitable);
     out.early_accepted = tfo::ssl::early_data_accepted(stream);
-    out.info = tfo::get_fast_open_info(stream.next_layer().socket());
+    out.info = tfo::get_fast_open_info(stream);
     if (read_reply)
     {
         auto [ec, n] = co_await asio::async_read(stream, asio::dynamic_buffer(out.reply),
