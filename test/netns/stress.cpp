@@ -11,6 +11,7 @@
 #define BOOST_TEST_MODULE netns_stress
 #include <boost/test/unit_test.hpp>
 
+#include <tfo/path_memory.hpp>
 #include <tfo/system.hpp>
 
 #include "echo_server.hpp"
@@ -145,13 +146,18 @@ void run_mode(int mode)
     const auto result = driver.run([&] { acceptor.close(); });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto counted = tfo::kernel_counters() - before;
+    const auto hedges = asio::use_service<tfo::path_memory>(io).counters().hedges_started;
 
     std::cout << "mode " << mode << ": " << result.completed << "/" << total << " connections, " << result.bytes
-              << " bytes checked, " << counted.passive << " with data in the SYN, " << seconds << " s\n";
+              << " bytes checked, " << counted.passive << " with data in the SYN, " << hedges << " hedges, "
+              << seconds << " s\n";
     BOOST_TEST(result.completed == total);
     BOOST_TEST(result.failed == 0u);
     BOOST_TEST(result.mismatched == 0u);
-    BOOST_TEST(stats.connections.load() == total);
+    // A hedge (a plain connect racing a SYN that the loaded client had not
+    // seen answered in time) may reach the server as one more connection.
+    BOOST_TEST(stats.connections.load() >= total);
+    BOOST_TEST(stats.connections.load() <= total + hedges);
     if (mode & 2)
         BOOST_TEST(counted.passive >= total * 9 / 10, "most connections were fast-open");
     else

@@ -55,6 +55,11 @@ syn_send_result send_syn(native_socket s, const void* address, std::size_t addre
 /// one. On an established connection this is one system call (`TCP_INFO`).
 handshake_outcome read_handshake_outcome(native_socket s, const boost::system::error_code& wait_error) noexcept;
 
+/// Whether the SYN sent on `s` has had its answer (a SYN-ACK or a reset) by
+/// now, whether or not the event loop has seen it yet: a hedge whose timer
+/// ran late on a busy io_context must not race a connection that is there.
+bool syn_answered(native_socket s) noexcept;
+
 /// The address family of the open socket `s` (`AF_INET`, `AF_INET6`), also
 /// when it is not bound yet, where `getsockname` fails on Windows.
 int socket_family(native_socket s, boost::system::error_code& ec) noexcept;

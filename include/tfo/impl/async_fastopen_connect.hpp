@@ -180,13 +180,15 @@ struct hedge_parts
 };
 
 // The hedge: waits for the delay, then connects the second socket the plain
-// way. Completes with (error, whether the connect started).
+// way, unless the fast-open SYN on `first` was answered meanwhile. Completes
+// with (error, whether the connect started).
 template <typename Socket>
 class hedge_op
 {
 public:
-    hedge_op(hedge_parts<Socket>& parts, const boost::asio::ip::tcp::endpoint& endpoint, std::uint32_t delay_us)
-        : parts_(&parts), endpoint_(endpoint), delay_us_(delay_us)
+    hedge_op(hedge_parts<Socket>& parts, platform::native_socket first, const boost::asio::ip::tcp::endpoint& endpoint,
+             std::uint32_t delay_us)
+        : parts_(&parts), first_(first), endpoint_(endpoint), delay_us_(delay_us)
     {
     }
 
@@ -202,6 +204,11 @@ public:
     {
         if (connecting_ || ec)
             return self.complete(ec, connecting_);
+        // The timer's handler may run well after the deadline on a busy
+        // io_context, with the answer already in: the wait on the first
+        // socket completes soon, and a second connection would be waste.
+        if (platform::syn_answered(first_))
+            return self.complete(ec, false);
         parts_->socket.open(endpoint_.protocol(), ec);
         if (ec)
             return self.complete(ec, false);
@@ -211,6 +218,7 @@ public:
 
 private:
     hedge_parts<Socket>* parts_;
+    platform::native_socket first_;
     boost::asio::ip::tcp::endpoint endpoint_;
     std::uint32_t delay_us_;
     bool connecting_ = false;
@@ -367,7 +375,8 @@ private:
         parts_type& parts = *hedge_;
         auto hedge = boost::asio::async_compose<const boost::asio::deferred_t&,
                                                 void(boost::system::error_code, bool)>(
-            hedge_op<Socket>(parts, endpoint_at(endpoints_, algorithm_.endpoint_index()), delay_us),
+            hedge_op<Socket>(parts, socket_.native_handle(), endpoint_at(endpoints_, algorithm_.endpoint_index()),
+                             delay_us),
             boost::asio::deferred, parts.socket, parts.timer);
         boost::asio::experimental::make_parallel_group(
             socket_.async_wait(boost::asio::socket_base::wait_write, boost::asio::deferred), std::move(hedge))

@@ -16,6 +16,7 @@
 #include <array>
 #include <cerrno>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -93,6 +94,13 @@ syn_send_result send_syn(native_socket s, const void* address, std::size_t addre
         result = ::sendmsg(s, &msg, flags);
     while (result < 0 && errno == EINTR);
     return classify_syn_send(result, result < 0 ? errno : 0);
+}
+
+bool syn_answered(native_socket s) noexcept
+{
+    // Writable or in error once the SYN-ACK or a reset came in.
+    pollfd p{s, POLLOUT, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLOUT | POLLERR | POLLHUP)) != 0;
 }
 
 handshake_outcome read_handshake_outcome(native_socket s, const boost::system::error_code& wait_error) noexcept

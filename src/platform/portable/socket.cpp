@@ -60,6 +60,11 @@ int socket_family(native_socket s, boost::system::error_code& ec) noexcept
 #endif
 }
 
+bool syn_answered(native_socket) noexcept
+{
+    return false; // never asked: there is no fast-open SYN to hedge here
+}
+
 syn_evidence read_syn_evidence(native_socket) noexcept
 {
     return {};
