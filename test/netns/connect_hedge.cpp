@@ -17,6 +17,7 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -114,6 +115,33 @@ BOOST_FIXTURE_TEST_CASE(fast_open_syns_dropped, hedged)
     const auto t = steady::now();
     expect_delivered(fastopen_once(acceptor, payload), payload);
     BOOST_TEST((since(t) < 300ms));
+}
+
+// A hedge timer that runs late, on a busy io_context, after the SYN's answer
+// came in: no second connection. The loop is blocked past the 20 ms delay
+// while the SYN-ACK arrives, so that both are ready when it wakes.
+BOOST_FIXTURE_TEST_CASE(no_hedge_when_the_answer_is_in, hedged)
+{
+    fastopen_once(acceptor, request); // the cookie: the next SYN carries data, not confirmed yet
+    tcp::socket client(io);
+    boost::system::error_code result = asio::error::would_block;
+    asio::post(io, [&] {
+        tfo::async_fastopen_connect(client, acceptor.local_endpoint(), asio::buffer(request),
+                                    [&](boost::system::error_code ec, std::size_t) { result = ec; });
+        std::this_thread::sleep_for(100ms); // the loop polls nothing until the answer and the timer are both in
+    });
+    io.restart();
+    io.run_for(5s);
+    BOOST_TEST(!result, result.message());
+    BOOST_TEST(memory.counters().hedges_started == 0u);
+    BOOST_TEST(tfo::get_fast_open_info(client).syn_data_acked);
+    // One connection waits in the listener's queue, not two.
+    acceptor.non_blocking(true);
+    boost::system::error_code first, second;
+    tcp::socket one = acceptor.accept(first);
+    tcp::socket two = acceptor.accept(second);
+    BOOST_TEST(!first, first.message());
+    BOOST_TEST((second == asio::error::would_block), second.message());
 }
 
 // Cancelled while the hedge races: both sockets stop, nothing was delivered.

@@ -205,9 +205,11 @@ public:
         if (connecting_ || ec)
             return self.complete(ec, connecting_);
         // The timer's handler may run well after the deadline on a busy
-        // io_context, with the answer already in: the wait on the first
-        // socket completes soon, and a second connection would be waste.
-        if (platform::syn_answered(first_))
+        // io_context, with the answer already in: the race may even be over
+        // (the group's cancellation came after the timer had fired), or the
+        // wait on the first socket completes soon. A second connection
+        // would be waste, and one more connection at the server.
+        if (self.cancelled() != boost::asio::cancellation_type::none || platform::syn_answered(first_))
             return self.complete(ec, false);
         parts_->socket.open(endpoint_.protocol(), ec);
         if (ec)
