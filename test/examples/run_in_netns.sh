@@ -11,7 +11,7 @@
 # A scenario is one of the scenario_* functions at the end; test/examples/CMakeLists.txt
 # holds the list and registers each as a test. The programs come from the
 # environment, set there: ECHO_SERVER CORO_CLIENT DEFERRED_CONNECT_CLIENT
-# THREADED_SERVER HTTP_SERVER HTTP_CLIENT TLS_SERVER TLS_CLIENT, and
+# THREADED_SERVER HTTP_SERVER HTTP_CLIENT TLS_SERVER TLS_CLIENT HTTPS_CLIENT, and
 # TFO_DOCTOR, whose --json output gives the namespace's counters. Exit status: 0 passed, 1 failed, 77 skipped
 # because no network namespace could be made (with TFO_REQUIRE_NETNS=1 that
 # is a failure).
@@ -315,6 +315,80 @@ scenario_tls_plain_client() {
     require_no_fast_open
     require_lines "$workdir/client.log" '^echo: hello tfo$' 1
     require_lines "$workdir/server.log" 'ClientHello in SYN: no, got "hello tfo"' 1
+}
+
+scenario_tls_early_data() {
+    # Our server's early data, from a client no one here wrote: openssl
+    # s_client resuming a saved session. A GET that came early is answered
+    # before the handshake completes; a line that is not safe to repeat is
+    # answered 425 and read again after the handshake.
+    make_certificate
+    set_fastopen 3
+    start_server $port "$TLS_SERVER" $port "$workdir/cert.pem" "$workdir/key.pem" --max-connections 3
+    s_client() {
+        local name=$1 status=0
+        shift
+        timeout 20 openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$workdir/cert.pem" \
+            -verify_return_error -tls1_3 -ign_eof "$@" >"$workdir/$name.log" 2>&1 || status=$?
+        grep -E '^(Early data|echo|425|Verification|Reused|New)' "$workdir/$name.log" | sed "s/^/$name: /" || true
+        [[ $status -eq 0 ]] || fail "s_client ($name) exited with status $status"
+    }
+    printf 'GET /first\n' >"$workdir/first.txt"
+    printf 'GET /early\n' >"$workdir/early.txt"
+    printf 'POST /order\n' >"$workdir/unsafe.txt"
+    # Each ticket is used once (OpenSSL's anti-replay): every run saves a new one.
+    s_client first -sess_out "$workdir/one.pem" <"$workdir/first.txt"
+    s_client early -sess_in "$workdir/one.pem" -sess_out "$workdir/two.pem" -early_data "$workdir/early.txt" </dev/null
+    s_client unsafe -sess_in "$workdir/two.pem" -early_data "$workdir/unsafe.txt" <"$workdir/unsafe.txt"
+    finish_server
+    require_lines "$workdir/early.log" '^Early data was accepted' 1
+    require_lines "$workdir/early.log" '^echo: GET /early$' 1
+    require_lines "$workdir/unsafe.log" '^Early data was accepted' 1
+    require_lines "$workdir/unsafe.log" '^425 too early$' 1
+    require_lines "$workdir/unsafe.log" '^echo: POST /order$' 1
+    require_lines "$workdir/server.log" 'got "GET /first", early data: no early data' 1
+    require_lines "$workdir/server.log" 'got "GET /early", early data: answered early' 1
+    require_lines "$workdir/server.log" 'got "POST /order", early data: refused early (425)' 1
+}
+
+scenario_https_nginx() {
+    # Beast over asio::ssl over the fast-open stream (example/https_client),
+    # against nginx: from the second connection on, the GET goes as early
+    # data with the ClientHello, in the SYN, and nginx answers it before the
+    # handshake completes ($ssl_early_data is 1 then).
+    command -v nginx >/dev/null || fail "no nginx (scripts/setup.sh installs nginx-light)"
+    make_certificate
+    set_fastopen 3
+    mkdir -p "$workdir/nginx"
+    # `user root root`: as root nginx hands its temp folders to its user,
+    # by default nobody, which a user namespace (non-root runs) does not map.
+    cat >"$workdir/nginx.conf" <<EOF
+daemon off; master_process off; worker_processes 1; user root root;
+pid $workdir/nginx/nginx.pid;
+error_log $workdir/nginx/error.log info;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $workdir/nginx/body; proxy_temp_path $workdir/nginx/proxy;
+  fastcgi_temp_path $workdir/nginx/fastcgi; uwsgi_temp_path $workdir/nginx/uwsgi; scgi_temp_path $workdir/nginx/scgi;
+  server {
+    listen 127.0.0.1:$port ssl fastopen=64;
+    ssl_certificate $workdir/cert.pem;
+    ssl_certificate_key $workdir/key.pem;
+    ssl_protocols TLSv1.3;
+    ssl_early_data on;
+    location / { return 200 "early=\$ssl_early_data uri=\$request_uri\n"; }
+  }
+}
+EOF
+    snapshot
+    start_server $port nginx -e "$workdir/nginx/error.log" -p "$workdir/nginx" -c "$workdir/nginx.conf"
+    run_client "$HTTPS_CLIENT" 127.0.0.1 $port "$workdir/cert.pem" /hello --count 3
+    require_cookie_then_fast_open 3
+    require_lines "$workdir/client.log" '^connection 1: HTTP 200, early data not attempted (no ticket), in SYN: no' 1
+    require_lines "$workdir/client.log" '^connection [23]: HTTP 200, early data accepted, .*, in SYN: yes' 2
+    require_lines "$workdir/client.log" '^early= uri=/hello$' 1
+    require_lines "$workdir/client.log" '^early=1 uri=/hello$' 2
 }
 
 [[ $(type -t "scenario_$scenario") == function ]] || fail "unknown scenario: $scenario"
