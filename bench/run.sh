@@ -8,6 +8,7 @@
 #   bench/results/machine.txt    what it ran on
 #   bench/results/*_raw.csv      every sample (not committed)
 #   doc/images/latency.png       latency against RTT
+#   doc/images/middlebox.png     latency per connection behind a middlebox
 #
 # Needs root (network namespaces, TUN). Installs what is missing with apt-get.
 # Nothing leaves the machine: latency runs in two private namespaces joined by
@@ -26,13 +27,16 @@ build=${TFO_BENCH_BUILD_DIR:-$repo/build-bench}
 jobs=${TFO_BENCH_JOBS:-2}
 results=$here/results
 image=$repo/doc/images/latency.png
+middlebox_image=$repo/doc/images/middlebox.png
 
 if [[ ${TFO_BENCH_QUICK:-0} == 1 ]]; then
     latency_reps=(10 10 5)   # at RTT 10, 20, 50 ms
+    nginx_reps=(5 5 3)
     rate_args=(--slice 0.2 --rounds 2)
     cost_iterations=200
 else
     latency_reps=(200 200 100)
+    nginx_reps=(50 50 30)
     rate_args=(--slice 0.5 --rounds 14)
     cost_iterations=1000
 fi
@@ -54,6 +58,7 @@ command -v g++ >/dev/null || missing+=(g++)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
 command -v strace >/dev/null || missing+=(strace)
+command -v nginx >/dev/null || missing+=(nginx-light)
 if ((${#missing[@]})); then
     say "installing ${missing[*]}"
     apt-get update -qq
@@ -107,6 +112,39 @@ echo "scenario,variant,connection,latency_ms,syn_data_acked" >"$results/middlebo
     --client "'$build/middlebox' --mode client --port 8090 --rtt-ms 20 --raw '$results/middlebox_raw.csv'" \
     >>"$summary"
 
+# --- 1c. HTTPS against nginx itself over the emulated link (issue 11) -----------
+# nginx in the server's namespace, with Fast Open and early data; its answer
+# says whether it processed the GET as early data ($ssl_early_data).
+mkdir -p "$certs/nginx"
+cat >"$certs/nginx.conf" <<EOF
+daemon off; master_process off; worker_processes 1; user root root;
+pid $certs/nginx/nginx.pid;
+error_log $certs/nginx/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $certs/nginx/body; proxy_temp_path $certs/nginx/proxy;
+  fastcgi_temp_path $certs/nginx/fastcgi; uwsgi_temp_path $certs/nginx/uwsgi; scgi_temp_path $certs/nginx/scgi;
+  server {
+    listen 8443 ssl fastopen=256;
+    ssl_certificate $certs/cert.pem;
+    ssl_certificate_key $certs/key.pem;
+    ssl_protocols TLSv1.3;
+    ssl_early_data on;
+    location / { return 200 "early=\$ssl_early_data uri=\$request_uri\n"; }
+  }
+}
+EOF
+echo "variant,rep,latency_ms,syn_data_acked,early_accepted,nginx_early" >"$results/nginx_https_raw.csv"
+for i in "${!rtts[@]}"; do
+    rtt=${rtts[$i]}
+    say "HTTPS against nginx at RTT $rtt ms, ${nginx_reps[$i]} reps of 5 variants"
+    "$build/tools/link/tfo-link" --rtt-ms "$rtt" --ready-port 8443 --timeout-s 300 \
+        --server "nginx -e '$certs/nginx/error.log' -p '$certs/nginx' -c '$certs/nginx.conf'" \
+        --client "'$build/nginx_https' --port 8443 --ca '$certs/cert.pem' --rtt-ms $rtt --reps ${nginx_reps[$i]} --raw '$results/nginx_https_raw.csv'" \
+        >>"$summary"
+done
+
 # --- 2. connection rate on loopback -------------------------------------------
 say "connection rate: ${rate_args[3]} rounds of 5 variants x ${rate_args[1]} s, windows 1 and 8"
 echo "window,round,variant,completed,seconds,conn_per_s,client_cpu_us_per_conn,syn_data_acked_fraction,errors" \
@@ -136,4 +174,11 @@ awk -F, '$1 == "latency" { sub(/^rtt_/, "", $2); sub(/ms$/, "", $2); v[$2 "," $3
                for (rtt in r) { line = rtt; for (i = 1; i <= n; ++i) line = line " " v[rtt "," names[i]]; print line } }' \
     "$summary" | sort -n >"$plot_data"
 gnuplot -e "data='$plot_data'; output='$image'; machine='$machine'" "$here/latency.gp"
-say "wrote $summary, $results/machine.txt and $image"
+
+middlebox_data=$results/middlebox_plot.dat
+awk -F, '$1 == "drop_syn_data" { v[$3 "," $2] = $4; n[$3] = 1 }
+         END { print "# connection kernel memory hedge";
+               for (c in n) print c, v[c ",kernel"], v[c ",memory"], v[c ",hedge"] }' \
+    "$results/middlebox_raw.csv" | sort -n >"$middlebox_data"
+gnuplot -e "data='$middlebox_data'; output='$middlebox_image'; machine='$machine'" "$here/middlebox.gp"
+say "wrote $summary, $results/machine.txt, $image and $middlebox_image"
