@@ -70,6 +70,8 @@ consumer_projects() {
     g++ -std=c++20 -o "$prefix/pkgconfig_consumer" "$tfo_root/test/pkgconfig_consumer.cpp" \
         $(PKG_CONFIG_PATH=$pc_path pkg-config --cflags --libs tfo)
     "$prefix/pkgconfig_consumer"
+    echo "== the benchmarks configured on their own, as bench/run.sh does"
+    cmake -S "$tfo_root/bench" -B "$prefix/bench" >/dev/null
 }
 
 # The namespace and example tests once more as an unprivileged user, in user
