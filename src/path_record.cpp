@@ -57,7 +57,10 @@ path_advice advise(path_record& r, path_record::time_point now, const path_memor
         ++r.probes;
     }
     if (may_hedge && o.hedge && !r.confirmed)
+    {
         a.hedge_delay_us = hedge_delay_us(r.rtt_us, o);
+        a.hedge_cookie_request = !r.cookie_request_passed;
+    }
     return a;
 }
 
@@ -67,6 +70,7 @@ void lost(path_record& r, path_reason why, path_record::time_point now, const pa
 {
     ++r.losses;
     r.confirmed = false;
+    r.cookie_request_passed = false;
     r.reason = why;
     r.off_until = now + back_off(r.losses, o);
 }
@@ -92,7 +96,9 @@ void update(path_record& r, const path_event& e, path_record::time_point now, co
         break;
     case path_event_kind::cookie_answered:
         // The option passed, but no data was at stake: the next connect,
-        // with the cookie, decides.
+        // with the cookie, decides. Another cookie request (a server that
+        // gives none) needs no hedge.
+        r.cookie_request_passed = true;
         break;
     case path_event_kind::syn_lost:
     case path_event_kind::hedge_won:

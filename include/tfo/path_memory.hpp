@@ -49,7 +49,9 @@ struct path_memory_options
     /// Race a plain connect against a fast-open SYN that has had no answer
     /// after the hedge delay (asynchronous connects only). The hedge is armed
     /// unless the destination's last SYN data was acknowledged, so that the
-    /// healthy path costs nothing more.
+    /// healthy path costs nothing more, and not for a SYN that only asks for
+    /// a cookie where such a SYN was answered before (a server that gives
+    /// no cookie).
     bool hedge = true;
 
     /// The hedge delay: this multiple of the destination's round-trip time,

@@ -55,7 +55,11 @@ public:
     /// for the SYN's answer alone).
     std::uint32_t hedge_delay_us() const noexcept
     {
-        return step_ == step::await_syn_ack && mode_ == mode::fast_open ? advice_.hedge_delay_us : 0;
+        if (step_ != step::await_syn_ack || mode_ != mode::fast_open)
+            return 0;
+        if (in_syn_ == 0 && !advice_.hedge_cookie_request)
+            return 0; // a cookie request, where one passed before
+        return advice_.hedge_delay_us;
     }
 
     /// The hedge's plain connect started on a second socket.

@@ -100,6 +100,12 @@ struct path_advice
     /// connect against it on a second socket; 0: no hedge.
     std::uint32_t hedge_delay_us = 0;
 
+    /// Hedge a SYN that carries only a cookie request (no data) too. False
+    /// where such a SYN was answered at once before: the path passes the
+    /// option, and a server that never gives a cookie costs no timer and no
+    /// second socket per connect.
+    bool hedge_cookie_request = true;
+
     /// A reset in answer to a SYN with data is retried once with a plain
     /// connect: the destination accepted connections before.
     bool retry_plain_after_reset = false;

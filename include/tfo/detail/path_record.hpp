@@ -34,6 +34,7 @@ struct path_record
     time_point probe_started{};
     bool accepted_before = false;
     bool confirmed = false;
+    bool cookie_request_passed = false; // a SYN with the option and no data was answered at once
     std::uint32_t rtt_us = 0;
     bool kernel_seeded = false;
     time_point last_used{};

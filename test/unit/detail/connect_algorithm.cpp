@@ -337,6 +337,23 @@ BOOST_AUTO_TEST_CASE(the_hedge_delay_applies_to_the_fast_open_wait_only)
     BOOST_TEST(a.hedge_delay_us() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_cookie_request_is_hedged_only_where_none_passed_before)
+{
+    auto advice = hedged(60'000);
+    advice.hedge_cookie_request = false;
+    connect_algorithm cookie_request(1, 100, false);
+    cookie_request.start();
+    cookie_request.socket_prepared({}, advice);
+    cookie_request.syn_sent(syn_with(0)); // no cookie: the data waits, the SYN asks for one
+    BOOST_TEST(cookie_request.hedge_delay_us() == 0u);
+
+    connect_algorithm data(1, 100, false);
+    data.start();
+    data.socket_prepared({}, advice);
+    data.syn_sent(syn_with(100));
+    BOOST_TEST(data.hedge_delay_us() == 60'000u, "data in the SYN: hedged");
+}
+
 BOOST_AUTO_TEST_CASE(the_hedge_wins_and_everything_goes_on_its_connection)
 {
     connect_algorithm a(1, 5000, false);

@@ -83,6 +83,20 @@ BOOST_AUTO_TEST_CASE(a_healthy_path_pays_nothing_more)
     BOOST_TEST(r.successes == 6u);
 }
 
+// A server that never gives a cookie: every SYN is a cookie request, which
+// the path passed once already. Hedging each would cost a timer per connect.
+BOOST_AUTO_TEST_CASE(a_cookie_request_that_passed_is_not_hedged_again)
+{
+    path_record r;
+    BOOST_TEST(advise(r, t0, defaults, true).hedge_cookie_request, "first contact: the option may be dropped");
+    update(r, event(kind::cookie_answered, 40), t0, defaults);
+    const path_advice a = advise(r, t0, defaults, true);
+    BOOST_TEST(a.hedge_delay_us != 0u, "SYN data, once a cookie came, is still hedged");
+    BOOST_TEST(!a.hedge_cookie_request);
+    update(r, event(kind::syn_lost), t0, defaults);
+    BOOST_TEST(advise(r, t0 + 24h, defaults, true).hedge_cookie_request, "after a loss, everything is hedged again");
+}
+
 BOOST_AUTO_TEST_CASE(a_loss_backs_off_then_probes_and_a_success_resumes)
 {
     path_record r;
