@@ -37,10 +37,10 @@ plot \
     3*x notitle ls 10, \
     data using 1:2 with linespoints ls 1 title "plain Asio (connect + write + read)", \
     data using 1:3 with linespoints ls 2 title "tfo::async\\_fastopen\\_connect + read", \
-    data using 1:4 with linespoints ls 3 title "tfo::fast\\_open\\_connect option, Asio code unchanged", \
+    data using 1:4 with linespoints ls 3 title "tfo::fast\\_open\\_deferred\\_connect option, Asio code unchanged", \
     data using 1:5 with linespoints ls 4 title "TLS 1.3, plain Asio", \
     data using 1:6 with linespoints ls 5 title "TLS 1.3, ClientHello via tfo::async\\_fastopen\\_connect", \
-    data using 1:7 with linespoints ls 6 title "TLS 1.3, tfo::fast\\_open\\_connect option", \
+    data using 1:7 with linespoints ls 6 title "TLS 1.3, tfo::fast\\_open\\_deferred\\_connect option", \
     data using 1:8 with linespoints ls 7 title "TLS 1.3 resumption (ticket), plain Asio", \
     data using 1:9 with linespoints ls 8 title "TLS 1.3 early data (tfo::ssl), no Fast Open", \
     data using 1:10 with linespoints ls 9 title "TLS 1.3 early data + Fast Open: 1 RTT", \

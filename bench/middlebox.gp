@@ -17,7 +17,7 @@ set logscale y
 set yrange [10:2000]
 set xrange [0.5:20.5]
 set xtics 1, 1, 20
-set key top right box opaque
+set key at graph 0.98, graph 0.62 right box opaque
 set grid
 
 set style line 1 lc rgb "#d62728" lw 2 pt 7 ps 1.2
