@@ -59,6 +59,7 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
 command -v strace >/dev/null || missing+=(strace)
 command -v nginx >/dev/null || missing+=(nginx-light)
+command -v nft >/dev/null || missing+=(nftables)
 if ((${#missing[@]})); then
     say "installing ${missing[*]}"
     apt-get update -qq

@@ -275,6 +275,10 @@ private:
     template <typename ConstBufferSequence>
     std::size_t connect_now(const ConstBufferSequence& buffers, boost::system::error_code& ec);
 
+    // For the synchronous transfers: false, with the reason in `ec`, while an
+    // asynchronous connect runs or after a connect failed.
+    bool ready_for_transfer(boost::system::error_code& ec) const noexcept;
+
     std::shared_ptr<detail::fast_open_stream_impl<Executor>> impl_;
 };
 

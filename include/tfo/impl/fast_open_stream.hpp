@@ -590,27 +590,35 @@ std::size_t basic_fast_open_stream<Executor>::connect_now(const ConstBufferSeque
 }
 
 template <typename Executor>
+bool basic_fast_open_stream<Executor>::ready_for_transfer(boost::system::error_code& ec) const noexcept
+{
+    switch (impl_->state)
+    {
+    case detail::lazy_connect::connecting:
+        ec = boost::asio::error::in_progress; // an asynchronous connect owns the socket
+        return false;
+    case detail::lazy_connect::failed:
+        ec = impl_->connect_error;
+        return false;
+    default:
+        return true;
+    }
+}
+
+template <typename Executor>
 template <typename MutableBufferSequence>
 std::size_t basic_fast_open_stream<Executor>::read_some(const MutableBufferSequence& buffers,
                                                          boost::system::error_code& ec)
 {
     auto& impl = *impl_;
-    switch (impl.state)
+    if (impl.state == detail::lazy_connect::idle)
     {
-    case detail::lazy_connect::idle:
-        connect_now(boost::asio::const_buffer(), ec);
+        connect_now(boost::asio::const_buffer(), ec); // a read first: connect without data
         if (ec)
             return 0;
-        break;
-    case detail::lazy_connect::connecting:
-        ec = boost::asio::error::in_progress;
-        return 0;
-    case detail::lazy_connect::failed:
-        ec = impl.connect_error;
-        return 0;
-    case detail::lazy_connect::open:
-        break;
     }
+    if (!ready_for_transfer(ec))
+        return 0;
     return impl.socket.read_some(buffers, ec);
 }
 
@@ -631,19 +639,10 @@ std::size_t basic_fast_open_stream<Executor>::write_some(const ConstBufferSequen
                                                           boost::system::error_code& ec)
 {
     auto& impl = *impl_;
-    switch (impl.state)
-    {
-    case detail::lazy_connect::idle:
+    if (impl.state == detail::lazy_connect::idle)
         return connect_now(buffers, ec);
-    case detail::lazy_connect::connecting:
-        ec = boost::asio::error::in_progress;
+    if (!ready_for_transfer(ec))
         return 0;
-    case detail::lazy_connect::failed:
-        ec = impl.connect_error;
-        return 0;
-    case detail::lazy_connect::open:
-        break;
-    }
     return impl.socket.write_some(buffers, ec);
 }
 
