@@ -117,25 +117,8 @@ echo "scenario,variant,connection,latency_ms,syn_data_acked" >"$results/middlebo
 # nginx in the server's namespace, with Fast Open and early data; its answer
 # says whether it processed the GET as early data ($ssl_early_data).
 mkdir -p "$certs/nginx"
-cat >"$certs/nginx.conf" <<EOF
-daemon off; master_process off; worker_processes 1; user root root;
-pid $certs/nginx/nginx.pid;
-error_log $certs/nginx/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $certs/nginx/body; proxy_temp_path $certs/nginx/proxy;
-  fastcgi_temp_path $certs/nginx/fastcgi; uwsgi_temp_path $certs/nginx/uwsgi; scgi_temp_path $certs/nginx/scgi;
-  server {
-    listen 8443 ssl fastopen=256;
-    ssl_certificate $certs/cert.pem;
-    ssl_certificate_key $certs/key.pem;
-    ssl_protocols TLSv1.3;
-    ssl_early_data on;
-    location / { return 200 "early=\$ssl_early_data uri=\$request_uri\n"; }
-  }
-}
-EOF
+sed -e "s|@DIR@|$certs/nginx|g" -e "s|@LISTEN@|8443|" -e "s|@CERT@|$certs/cert.pem|" -e "s|@KEY@|$certs/key.pem|" \
+    "$repo/test/support/nginx_early_data.conf" >"$certs/nginx.conf"
 echo "variant,rep,latency_ms,syn_data_acked,early_accepted,nginx_early" >"$results/nginx_https_raw.csv"
 for i in "${!rtts[@]}"; do
     rtt=${rtts[$i]}

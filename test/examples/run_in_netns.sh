@@ -354,41 +354,26 @@ scenario_tls_early_data() {
 scenario_https_nginx() {
     # Beast over asio::ssl over the fast-open stream (example/https_client),
     # against nginx: from the second connection on, the GET goes as early
-    # data with the ClientHello, in the SYN, and nginx answers it before the
-    # handshake completes ($ssl_early_data is 1 then).
+    # data with the ClientHello, in the SYN, and nginx accepts it.
     command -v nginx >/dev/null || fail "no nginx (scripts/setup.sh installs nginx-light)"
     make_certificate
     set_fastopen 3
     mkdir -p "$workdir/nginx"
-    # `user root root`: as root nginx hands its temp folders to its user,
-    # by default nobody, which a user namespace (non-root runs) does not map.
-    cat >"$workdir/nginx.conf" <<EOF
-daemon off; master_process off; worker_processes 1; user root root;
-pid $workdir/nginx/nginx.pid;
-error_log $workdir/nginx/error.log info;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $workdir/nginx/body; proxy_temp_path $workdir/nginx/proxy;
-  fastcgi_temp_path $workdir/nginx/fastcgi; uwsgi_temp_path $workdir/nginx/uwsgi; scgi_temp_path $workdir/nginx/scgi;
-  server {
-    listen 127.0.0.1:$port ssl fastopen=64;
-    ssl_certificate $workdir/cert.pem;
-    ssl_certificate_key $workdir/key.pem;
-    ssl_protocols TLSv1.3;
-    ssl_early_data on;
-    location / { return 200 "early=\$ssl_early_data uri=\$request_uri\n"; }
-  }
-}
-EOF
+    sed -e "s|@DIR@|$workdir/nginx|g" -e "s|@LISTEN@|127.0.0.1:$port|" \
+        -e "s|@CERT@|$workdir/cert.pem|" -e "s|@KEY@|$workdir/key.pem|" \
+        "$(dirname "$0")/../support/nginx_early_data.conf" >"$workdir/nginx.conf"
     snapshot
     start_server $port nginx -e "$workdir/nginx/error.log" -p "$workdir/nginx" -c "$workdir/nginx.conf"
     run_client "$HTTPS_CLIENT" 127.0.0.1 $port "$workdir/cert.pem" /hello --count 3
     require_cookie_then_fast_open 3
     require_lines "$workdir/client.log" '^connection 1: HTTP 200, early data not attempted (no ticket), in SYN: no' 1
     require_lines "$workdir/client.log" '^connection [23]: HTTP 200, early data accepted, .*, in SYN: yes' 2
-    require_lines "$workdir/client.log" '^early= uri=/hello$' 1
-    require_lines "$workdir/client.log" '^early=1 uri=/hello$' 2
+    # nginx's own flag ($ssl_early_data: 1 while the handshake is not complete)
+    # depends on whether it handles the GET before the client's Finished
+    # arrives, microseconds later on loopback: printed, not asserted here.
+    # test/netns/ssl_peers.cpp (a late Finished) and bench/nginx_https (a
+    # real round trip) assert it.
+    require_lines "$workdir/client.log" '^early=1\{0,1\} uri=/hello$' 3
 }
 
 [[ $(type -t "scenario_$scenario") == function ]] || fail "unknown scenario: $scenario"

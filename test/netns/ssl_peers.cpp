@@ -40,6 +40,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -81,30 +82,15 @@ public:
     {
         id.write_to(dir);
         const std::string d = dir.string();
-        // `user root root`: as root nginx hands its temp folders to its user,
-        // by default nobody, which a user namespace (non-root runs) does not map.
-        std::ofstream(dir / "nginx.conf") << "daemon off; master_process off; worker_processes 1;\n"
-                                             "user root root;\n"
-                                             "pid " << d << "/nginx.pid;\n"
-                                             "error_log " << d << "/error.log info;\n"
-                                             "events { worker_connections 64; }\n"
-                                             "http {\n"
-                                             "  access_log off;\n"
-                                             "  client_body_temp_path " << d << "/body; proxy_temp_path " << d << "/proxy;\n"
-                                             "  fastcgi_temp_path " << d << "/fastcgi; uwsgi_temp_path " << d << "/uwsgi;\n"
-                                             "  scgi_temp_path " << d << "/scgi;\n"
-                                             "  server {\n"
-                                             "    listen 127.0.0.1:" << port << " ssl fastopen=64;\n"
-                                             "    ssl_certificate " << d << "/cert.pem;\n"
-                                             "    ssl_certificate_key " << d << "/key.pem;\n"
-                                             "    ssl_protocols TLSv1.3;\n"
-                                             "    ssl_early_data on;\n"
-                                             "    location / {\n"
-                                             "      add_header X-Early-Data \"$ssl_early_data\" always;\n"
-                                             "      return 200 \"early=$ssl_early_data uri=$request_uri\\n\";\n"
-                                             "    }\n"
-                                             "  }\n"
-                                             "}\n";
+        std::string conf = tfo::test::read_file(TFO_NGINX_CONF);
+        const std::pair<std::string, std::string> fill[] = {{"@DIR@", d},
+                                                            {"@LISTEN@", "127.0.0.1:" + std::to_string(port)},
+                                                            {"@CERT@", d + "/cert.pem"},
+                                                            {"@KEY@", d + "/key.pem"}};
+        for (const auto& [token, value] : fill)
+            for (auto at = conf.find(token); at != std::string::npos; at = conf.find(token, at + value.size()))
+                conf.replace(at, token.size(), value);
+        std::ofstream(dir / "nginx.conf") << conf;
         process_ = std::make_unique<child_process>(
             std::vector<std::string>{"nginx", "-e", d + "/error.log", "-p", d, "-c", d + "/nginx.conf"}, "/dev/null",
             dir / "nginx.out");
