@@ -49,17 +49,6 @@ struct hedged : fast_open_listener
     tfo::path_memory& memory = asio::use_service<tfo::path_memory>(io);
 };
 
-void drop_syns_with_data()
-{
-    private_netns::nft("table ip tfo_middlebox { chain input { type filter hook input priority 0; "
-                       "tcp flags & (syn | ack) == syn ip length > 80 counter drop; }; }");
-}
-
-void drop_fast_open_syns()
-{
-    private_netns::nft("table inet tfo_middlebox { chain input { type filter hook input priority 0; "
-                       "tcp flags & (syn | ack) == syn tcp option fastopen exists counter drop; }; }");
-}
 
 } // namespace
 

@@ -87,21 +87,6 @@ std::uint64_t fast_open_syns_sent()
     return std::stoull(text.substr(at + 8));
 }
 
-// (a) The middlebox drops SYNs that carry data (a bare SYN with every option
-// is at most 20 + 60 bytes).
-void drop_syns_with_data()
-{
-    private_netns::nft("table ip tfo_middlebox { chain input { type filter hook input priority 0; "
-                       "tcp flags & (syn | ack) == syn ip length > 80 counter drop; }; }");
-}
-
-// (b) The middlebox drops every SYN with the Fast Open option, cookie requests included.
-void drop_fast_open_syns()
-{
-    private_netns::nft("table inet tfo_middlebox { chain input { type filter hook input priority 0; "
-                       "tcp flags & (syn | ack) == syn tcp option fastopen exists counter drop; }; }");
-}
-
 // A connection that lost its fast-open SYN to the middlebox: the kernel sent
 // it again without data or option after its 1 s timeout.
 void expect_lost_then_plain(const timed_outcome& o, const std::string& data)

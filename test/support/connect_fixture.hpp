@@ -159,6 +159,23 @@ inline void blackhole_port(unsigned short port)
                        std::to_string(port) + " tcp flags & (syn | ack) == syn drop; }; }");
 }
 
+// The middleboxes of the path-memory tests, in table `ip|inet tfo_middlebox`
+// of the namespace's input chain, with a counter.
+// (a) Drops SYNs that carry data: a SYN without data is at most 20 (IP) + 60
+// (TCP with every option) bytes.
+inline void drop_syns_with_data()
+{
+    private_netns::nft("table ip tfo_middlebox { chain input { type filter hook input priority 0; "
+                       "tcp flags & (syn | ack) == syn ip length > 80 counter drop; }; }");
+}
+
+// (b) Drops every SYN with the Fast Open option, cookie requests included.
+inline void drop_fast_open_syns()
+{
+    private_netns::nft("table inet tfo_middlebox { chain input { type filter hook input priority 0; "
+                       "tcp flags & (syn | ack) == syn tcp option fastopen exists counter drop; }; }");
+}
+
 /// A private namespace (`net.ipv4.tcp_fastopen` = 3) with a Fast Open
 /// listener on an ephemeral IPv4 loopback port; no cookie cached yet.
 struct fast_open_listener

@@ -67,8 +67,7 @@ BOOST_FIXTURE_TEST_CASE(no_entry_then_a_cookie_then_drops, fast_open_listener)
     auto options = memory.options();
     options.enabled = false;
     memory.set_options(options);
-    private_netns::nft("table ip tfo_middlebox { chain input { type filter hook input priority 0; "
-                       "tcp flags & (syn | ack) == syn ip length > 80 counter drop; }; }");
+    drop_syns_with_data();
     fastopen_once(acceptor, request);
 
     // ... which a new process's path memory learns from the kernel.
