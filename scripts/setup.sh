@@ -7,7 +7,8 @@
 # when it is missing, on Debian or Ubuntu. Run as root to install; otherwise
 # it lists the packages to install.
 
-tfo_packages=(g++ cmake make doxygen python3 libboost1.81-dev libboost-test1.81-dev libssl-dev openssl nftables iproute2 util-linux jq pkg-config nginx-light)
+tfo_packages=(g++ cmake make ccache doxygen python3 libboost1.81-dev libboost-test1.81-dev libssl-dev openssl nftables iproute2 util-linux jq pkg-config nginx-light)
+# ccache: a second build compiles only what changed (CMakeLists.txt uses it when installed).
 # nginx-light is a peer in the TLS early-data tests (test/netns/ssl_peers.cpp).
 # The fuzzers (scripts/fuzz.sh) add clang and libclang-rt-14-dev.
 # The Windows build (scripts/test.sh --windows, and CI) adds a mingw-w64
@@ -52,7 +53,11 @@ tfo_install() {
 tfo_configure() {
     local dir=$1
     shift
-    cmake -S "$tfo_root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTFO_WERROR=ON "$@" >/dev/null
+    # The test builds keep assertions on and line tables only, unoptimised
+    # (-g1 -O0): a third of the compile time of -O2 -g, with file and line in
+    # every sanitizer report and backtrace. bench/run.sh builds with -O2.
+    cmake -S "$tfo_root" -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DTFO_WERROR=ON "-DCMAKE_CXX_FLAGS_DEBUG=-g1" \
+        "$@" >/dev/null
 }
 
 tfo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

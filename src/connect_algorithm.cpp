@@ -76,6 +76,17 @@ connect_algorithm::step connect_algorithm::handshake_done(const handshake_outcom
                                                           cancellation_type cancelled) noexcept
 {
     event_ = {};
+    if (h.unanswered)
+    {
+        // A stale wake-up: the SYN is still out, nothing was learned or
+        // delivered. Wait again, unless the operation was asked to stop.
+        if (cancelled != cancellation_type::none)
+        {
+            in_syn_ = 0;
+            return finish(boost::asio::error::operation_aborted);
+        }
+        return step_ = step::await_syn_ack;
+    }
     switch (mode_)
     {
     case mode::fast_open:

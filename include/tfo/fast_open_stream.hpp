@@ -14,6 +14,7 @@
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/is_executor.hpp>
+#include <boost/beast/core/role.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
@@ -178,13 +179,21 @@ public:
     /// write timer, or both (whichever has no operation pending) expire after
     /// `after`. If a timer expires while an operation of its direction is
     /// pending, the stream is closed: that operation completes with
-    /// `boost::asio::error::timed_out`, any other with `operation_aborted`.
-    /// If it expires with nothing pending, the next operation of that
-    /// direction times out at once. The expiry applies collectively to every
-    /// read or write started after it is set, until set again. The connect
-    /// belongs to the operation that makes it: a first write's timeout covers
-    /// connect and write, a first read's covers connect and read.
-    /// Synchronous operations are never timed.
+    /// `boost::asio::error::timed_out`, and a pending operation of the other
+    /// direction with `operation_aborted`, also when one of the two was only
+    /// waiting for the connect the other makes. If a timer expires with
+    /// nothing pending, the next operation of that direction times out at
+    /// once, as above, even when it could complete (data waiting, room to
+    /// write). The expiry applies collectively to every read or write started
+    /// after it is set, until set again. The connect belongs to the operation
+    /// that makes it: a first write's timeout covers connect and write, a
+    /// first read's covers connect and read; after a connect that timed out,
+    /// later operations fail with `timed_out`.
+    ///
+    /// A zero-length read while a read is pending (what `asio::ssl` issues to
+    /// complete a zero-length write) completes at once and leaves the pending
+    /// read and its timer alone, as in Beast. Synchronous operations are
+    /// never timed.
     void expires_after(clock_type::duration after);
 
     /// As `expires_after`, at a point in time.
@@ -284,6 +293,22 @@ private:
 
 /// A fast-open stream with the default executor.
 using fast_open_stream = basic_fast_open_stream<>;
+
+/// Ends the connection of a WebSocket over a fast-open stream: the
+/// customization point `boost::beast::websocket::stream` calls, found by
+/// argument-dependent lookup, so that `websocket::stream<tfo::fast_open_stream>`
+/// works as over `boost::beast::tcp_stream`. It does what Beast does for a
+/// TCP socket: shuts the sending side down (before reading the rest in the
+/// server role, after it in the client role), reads to the end, closes.
+/// The stream's timeouts do not apply; the WebSocket's own close timeout does.
+template <typename Executor>
+void teardown(boost::beast::role_type role, basic_fast_open_stream<Executor>& stream, boost::system::error_code& ec);
+
+/// As `teardown`, asynchronously. The handler's signature is
+/// `void(boost::system::error_code)`.
+template <typename Executor, typename TeardownHandler>
+void async_teardown(boost::beast::role_type role, basic_fast_open_stream<Executor>& stream,
+                    TeardownHandler&& handler);
 
 } // namespace tfo
 

@@ -9,6 +9,7 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -42,25 +43,30 @@ std::string_view to_string(not_attempted_reason r) noexcept
         return "not allowed by the ticket";
     case not_attempted_reason::too_big:
         return "too big for the ticket";
+    case not_attempted_reason::empty_request:
+        return "empty request";
     }
     return "unknown";
 }
 
-void enable_early_data(boost::asio::ssl::context& context, std::uint32_t max_early_data)
+void enable_early_data(boost::asio::ssl::context& context, std::uint32_t max_early_data, std::uint32_t receive_limit)
 {
-    // The limit announced in tickets and the limit enforced on receipt agree.
+    // What tickets announce, and what the server reads off the wire: early
+    // data it refuses is skipped up to the second limit, and a handshake
+    // with more is aborted. A client may hold a ticket with an older, higher
+    // announcement, so the second never drops with the first.
     SSL_CTX_set_max_early_data(context.native_handle(), max_early_data);
-    SSL_CTX_set_recv_max_early_data(context.native_handle(), max_early_data);
+    SSL_CTX_set_recv_max_early_data(context.native_handle(), std::max(max_early_data, receive_limit));
 }
 
 namespace detail {
 namespace {
 
-struct bio_deleter
+struct session_deleter
 {
-    void operator()(BIO* b) const noexcept { BIO_free(b); }
+    void operator()(SSL_SESSION* s) const noexcept { SSL_SESSION_free(s); }
 };
-using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
+using session_ptr = std::unique_ptr<SSL_SESSION, session_deleter>;
 
 // While alive, the connection reads from and writes to memory BIOs; the
 // original BIOs (asio::ssl's BIO pair) come back on destruction. OpenSSL
@@ -172,27 +178,65 @@ not_attempted_reason early_data_decision(SSL* ssl, std::size_t request_size, rep
     const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (ticket_name != nullptr && (name == nullptr || std::strcmp(ticket_name, name) != 0))
         return not_attempted_reason::not_allowed;
-    if (request_size == 0 || request_size > SSL_SESSION_get_max_early_data(session))
-        return request_size == 0 ? not_attempted_reason::not_allowed : not_attempted_reason::too_big;
+    if (request_size == 0)
+        return not_attempted_reason::empty_request;
+    if (request_size > SSL_SESSION_get_max_early_data(session))
+        return not_attempted_reason::too_big;
     return not_attempted_reason::none;
 }
 
-bytes make_first_flight(SSL* ssl, std::span<const unsigned char> request, boost::system::error_code& ec)
+bytes make_first_flight(SSL* ssl, std::span<const unsigned char> request, not_attempted_reason& reason,
+                        boost::system::error_code& ec)
 {
     ec = {};
     bytes flight;
     if (SSL_in_before(ssl))
         SSL_set_connect_state(ssl); // a context made for both roles starts as a server
+    // OpenSSL sends early data only where the connection offers the ticket's
+    // ALPN protocol (RFC 8446, section 4.2.10), and the list a connection
+    // offers cannot be read back: the attempt tells. A failed one marks the
+    // ticket not resumable, so a copy is kept to resume with.
+    SSL_SESSION* ticket = SSL_get_session(ssl);
+    const unsigned char* alpn = nullptr;
+    std::size_t alpn_size = 0;
+    SSL_SESSION_get0_alpn_selected(ticket, &alpn, &alpn_size);
+    session_ptr spare(alpn_size != 0 ? SSL_SESSION_dup(ticket) : nullptr);
+
     memory_bios bios(ssl);
     ERR_clear_error();
     std::size_t written = 0;
-    const int ret = SSL_write_early_data(ssl, request.data(), request.size(), &written);
-    if (ret != 1 || written != request.size())
+    int ret = SSL_write_early_data(ssl, request.data(), request.size(), &written);
+    if (ret == 1 && written == request.size())
     {
-        ec = ret != 1 ? last_error(ssl, ret) : boost::asio::ssl::error::unexpected_result;
+        bios.drain_output(flight);
         return flight;
     }
-    bios.drain_output(flight);
+    if (ret != 1 && spare && ERR_GET_REASON(ERR_peek_error()) == SSL_R_INCONSISTENT_EARLY_DATA_ALPN)
+    {
+        // Start again with the ticket's copy and no early data: a ClientHello
+        // that resumes the session. OpenSSL leaves the connection in its
+        // "connect again for early data" state, which only
+        // SSL_write_early_data leaves, so the ClientHello is made by writing
+        // no data early; the copy forgets its protocol so that OpenSSL lets
+        // it through, and the server, which keeps the protocol in the ticket,
+        // refuses early data (there is none). The request is sent after the
+        // handshake.
+        ERR_clear_error();
+        bytes failed_attempt;
+        bios.drain_output(failed_attempt); // its alert, never sent
+        SSL_clear(ssl);
+        SSL_set_connect_state(ssl);
+        SSL_SESSION_set1_alpn_selected(spare.get(), nullptr, 0);
+        SSL_set_session(ssl, spare.get());
+        ret = SSL_write_early_data(ssl, request.data(), 0, &written);
+        if (ret == 1)
+        {
+            bios.drain_output(flight);
+            reason = not_attempted_reason::not_allowed;
+            return flight;
+        }
+    }
+    ec = ret != 1 ? last_error(ssl, ret) : boost::asio::ssl::error::unexpected_result;
     return flight;
 }
 

@@ -11,7 +11,6 @@
 
 #include <tfo/tfo.hpp>
 
-#define BOOST_TEST_MODULE loopback_fallback
 #include <boost/test/unit_test.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -25,6 +24,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(loopback_fallback)
 
 namespace {
 
@@ -351,3 +353,5 @@ BOOST_AUTO_TEST_CASE(no_kernel_path_record)
     tfo::read_kernel_path_record(asio::ip::address_v4::loopback(), ec);
     BOOST_TEST((ec == tfo::error::not_supported), ec.message());
 }
+
+BOOST_AUTO_TEST_SUITE_END() // loopback_fallback

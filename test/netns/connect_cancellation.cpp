@@ -9,7 +9,6 @@
 
 #include <tfo/async_fastopen_connect.hpp>
 
-#define BOOST_TEST_MODULE netns_connect_cancellation
 #include <boost/test/unit_test.hpp>
 
 #include "connect_fixture.hpp"
@@ -30,6 +29,9 @@
 
 #include <string>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_connect_cancellation)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -172,7 +174,14 @@ BOOST_FIXTURE_TEST_CASE(socket_cancel_after_the_syn_carried_the_request, cookie_
     client.cancel();
     io.restart();
     io.run();
+#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+    // io_uring cancels asynchronously: a wait the kernel completed first (the
+    // SYN-ACK is there at once on loopback) is not aborted, and the operation
+    // carries on to success. The count is what the server read either way.
+    BOOST_TEST((result == asio::error::operation_aborted || !result), result.message());
+#else
     BOOST_TEST((result == asio::error::operation_aborted), result.message());
+#endif
     BOOST_TEST(server.received == request);
     BOOST_TEST(written == server.received.size());
 }
@@ -236,15 +245,13 @@ BOOST_FIXTURE_TEST_CASE(cancelled_during_the_writes, cookie_cached)
         BOOST_TEST(written < big.size());
         client.close(); // the bytes handed to the kernel still go out, then FIN
 
-        tcp::socket server = acceptor.accept();
-        BOOST_TEST(tfo::get_fast_open_info(server).syn_data_acked);
-        std::string got;
-        boost::system::error_code ec;
-        asio::read(server, asio::dynamic_buffer(got), ec);
-        BOOST_TEST((ec == asio::error::eof), ec.message());
-        BOOST_TEST(got.size() == written, "bytes_written is what the server read");
-        BOOST_TEST((got == big.substr(0, written)));
+        const auto server = read_next_connection(acceptor);
+        BOOST_TEST(server.info.syn_data_acked);
+        BOOST_TEST(server.data.size() == written, "bytes_written is what the server read");
+        BOOST_TEST((server.data == big.substr(0, written)));
     }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_connect_cancellation

@@ -9,7 +9,6 @@
 
 #include <tfo/async_fastopen_connect.hpp>
 
-#define BOOST_TEST_MODULE netns_connect_data_path
 #include <boost/test/unit_test.hpp>
 
 #include "connect_fixture.hpp"
@@ -29,6 +28,9 @@
 
 #include <string>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_connect_data_path)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -115,3 +117,5 @@ BOOST_FIXTURE_TEST_CASE(gather_sequence_of_64_buffers, cookie_cached)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_connect_data_path

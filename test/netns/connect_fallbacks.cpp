@@ -10,7 +10,6 @@
 #include <tfo/async_fastopen_connect.hpp>
 #include <tfo/path_memory.hpp>
 
-#define BOOST_TEST_MODULE netns_connect_fallbacks
 #include <boost/test/unit_test.hpp>
 
 #include "connect_fixture.hpp"
@@ -30,6 +29,9 @@
 
 #include <string>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_connect_fallbacks)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -162,3 +164,5 @@ BOOST_FIXTURE_TEST_CASE(already_connected_socket_sends_nothing, fast_open_listen
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_connect_fallbacks

@@ -10,7 +10,6 @@
 
 #include <tfo/path_memory.hpp>
 
-#define BOOST_TEST_MODULE netns_connect_hedge
 #include <boost/test/unit_test.hpp>
 
 #include "connect_fixture.hpp"
@@ -29,6 +28,9 @@
 #include <functional>
 #include <memory>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_connect_hedge)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -256,3 +258,5 @@ BOOST_FIXTURE_TEST_CASE(many_threads_one_blackholed_destination, hedged)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_connect_hedge

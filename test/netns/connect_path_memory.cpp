@@ -11,7 +11,6 @@
 
 #include <tfo/path_memory.hpp>
 
-#define BOOST_TEST_MODULE netns_connect_path_memory
 #include <boost/test/unit_test.hpp>
 
 #include "connect_fixture.hpp"
@@ -21,6 +20,9 @@
 #include <chrono>
 #include <memory>
 #include <string>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_connect_path_memory)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -349,3 +351,5 @@ BOOST_FIXTURE_TEST_CASE(seeded_from_the_kernel, remembered)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_connect_path_memory

@@ -8,8 +8,8 @@
 // Checked on kernel evidence: TCP_INFO, TcpExt counters, nftables counters.
 
 #include <tfo/async_fastopen_connect.hpp>
+#include <tfo/detail/platform.hpp>
 
-#define BOOST_TEST_MODULE netns_connect_resets
 #include <boost/test/unit_test.hpp>
 
 #include "connect_fixture.hpp"
@@ -18,6 +18,9 @@
 
 #include <string>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_connect_resets)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -122,4 +125,33 @@ BOOST_FIXTURE_TEST_CASE(synchronous_form_counts_what_the_server_read, cookie_cac
                "the rule answered the final ACK");
 }
 
+// Readiness is not an answer: a wake-up while the SYN is still outstanding
+// (stale readiness from a reactor slot's earlier descriptor, or a spurious
+// one) must read as "unanswered", not as established with SO_ERROR 0. The
+// platform read is given exactly what a stale wake-up gives it: no wait
+// error, the SYN still in SYN-SENT.
+BOOST_FIXTURE_TEST_CASE(a_wake_up_before_the_answer_is_not_an_answer, cookie_cached)
+{
+    blackhole_port(acceptor.local_endpoint().port());
+    for (const bool with_data : {true, false})
+    {
+        tcp::socket client(io);
+        client.open(tcp::v4());
+        const auto to = acceptor.local_endpoint();
+        const asio::const_buffer data = with_data ? asio::buffer(payload) : asio::const_buffer();
+        const auto sent = tfo::detail::platform::send_syn(client.native_handle(), to.data(), to.size(), &data, 1);
+        BOOST_TEST_REQUIRE((sent.outcome == tfo::detail::syn_send_outcome::syn_sent));
+        BOOST_TEST(sent.bytes == (with_data ? payload.size() : 0u));
+        BOOST_TEST_REQUIRE((tfo::get_fast_open_info(client).state == tfo::tcp_state::syn_sent));
+
+        const auto h = tfo::detail::platform::read_handshake_outcome(client.native_handle(), {});
+        BOOST_TEST(h.unanswered);
+        BOOST_TEST(!h.established, "SO_ERROR 0 in SYN-SENT is not a connection");
+        BOOST_TEST(!h.ec);
+        BOOST_TEST((tfo::get_fast_open_info(client).state == tfo::tcp_state::syn_sent), "nothing was disturbed");
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_connect_resets

@@ -9,7 +9,6 @@
 
 #include <tfo/async_fastopen_connect.hpp>
 
-#define BOOST_TEST_MODULE netns_connect_tokens
 #include <boost/test/unit_test.hpp>
 
 #include "connect_fixture.hpp"
@@ -29,6 +28,9 @@
 
 #include <string>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_connect_tokens)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -205,3 +207,5 @@ BOOST_FIXTURE_TEST_CASE(synchronous_forms, fast_open_listener)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_connect_tokens

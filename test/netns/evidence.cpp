@@ -11,7 +11,6 @@
 #include <tfo/socket_options.hpp>
 #include <tfo/system.hpp>
 
-#define BOOST_TEST_MODULE netns_evidence
 #include <boost/test/unit_test.hpp>
 
 #include "netns.hpp"
@@ -23,6 +22,9 @@
 
 #include <array>
 #include <string>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_evidence)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -393,3 +395,5 @@ BOOST_AUTO_TEST_CASE(stale_cookie_after_a_key_change_is_not_acked)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_evidence

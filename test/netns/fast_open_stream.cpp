@@ -11,13 +11,13 @@
 
 #include <tfo/fast_open_stream.hpp>
 
-#define BOOST_TEST_MODULE netns_fast_open_stream
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/fast_open_info.hpp>
 #include <tfo/socket_options.hpp>
 #include <tfo/system.hpp>
 
+#include "completion.hpp"
 #include "netns.hpp"
 #include "raw_client.hpp"
 
@@ -55,32 +55,24 @@
 #include <string>
 #include <vector>
 
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_fast_open_stream)
+
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 namespace ut = boost::unit_test;
 using tfo::test::private_netns;
+using tfo::test::completion;
+using tfo::test::record;
+using tfo::test::run_until;
+using tfo::test::seconds_since;
 using namespace std::chrono_literals;
 
 namespace {
 
 const std::string request = "GET /index.html HTTP/1.1\r\nHost: tfo.test\r\n\r\n";
 const std::string greeting = "220 tfo.test ready\r\n";
-
-// Runs the io_context until `done` or a bound far beyond any expected wait;
-// fails the test on the bound rather than hanging.
-void run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::seconds bound = 20s)
-{
-    io.restart();
-    const auto deadline = std::chrono::steady_clock::now() + bound;
-    while (!done() && std::chrono::steady_clock::now() < deadline)
-    {
-        io.run_for(10ms);
-        if (io.stopped())
-            io.restart();
-    }
-    BOOST_REQUIRE_MESSAGE(done(), "did not finish within " << bound.count() << " s");
-}
 
 // The server end of one accepted connection, with its evidence.
 struct accepted
@@ -369,29 +361,6 @@ std::size_t open_descriptors()
     for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
         ++n;
     return n;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-struct completion
-{
-    bool done = false;
-    error_code ec;
-    std::size_t n = 0;
-    double seconds = 0;
-};
-
-auto record(completion& c, std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now())
-{
-    return [&c, start](error_code ec, std::size_t n) {
-        c.done = true;
-        c.ec = ec;
-        c.n = n;
-        c.seconds = seconds_since(start);
-    };
 }
 
 // After everything completed, io.run() must return: no operation or timer
@@ -959,3 +928,5 @@ BOOST_AUTO_TEST_CASE(ssl_stream_client_hello_rides_in_the_syn)
 #endif // TFO_TEST_TLS
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_fast_open_stream

@@ -9,7 +9,6 @@
 
 #include <tfo/async_fastopen_connect.hpp>
 
-#define BOOST_TEST_MODULE netns_faults
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/fast_open_info.hpp>
@@ -33,6 +32,9 @@
 #include <set>
 #include <thread>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_faults)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -366,3 +368,5 @@ BOOST_AUTO_TEST_CASE(forged_cookie_delivers_nothing)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_faults

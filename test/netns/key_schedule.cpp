@@ -9,26 +9,36 @@
 
 #include <tfo/key_schedule.hpp>
 
-#define BOOST_TEST_MODULE netns_key_schedule
 #include <boost/test/unit_test.hpp>
 
 #include "netns.hpp"
 #include "raw_client.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_key_schedule)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -251,6 +261,82 @@ BOOST_AUTO_TEST_CASE(closing_the_acceptor_ends_a_detached_rotation_promptly)
     BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
 }
 
+// As a server's ordinary shutdown does it: the rotation started, the loop
+// ran a while, the acceptor is closed from outside the loop, the loop runs
+// on. With every kind of completion token the rotation ends at once and the
+// loop runs out of work.
+BOOST_AUTO_TEST_CASE(closing_the_acceptor_ends_the_rotation_whatever_the_token)
+{
+    enum class token
+    {
+        detached,
+        lambda,
+        use_future,
+        use_awaitable,
+        deferred,
+        bound_slot
+    };
+    for (const token t : {token::detached, token::lambda, token::use_future, token::use_awaitable, token::deferred,
+                          token::bound_slot})
+        BOOST_TEST_CONTEXT("token " << static_cast<int>(t))
+        {
+            private_netns ns(3);
+            asio::io_context io;
+            auto listener = tfo::test::make_listener(io, tcp::v4(), 16);
+            const auto schedule = make_schedule(9, 3600s);
+            std::optional<boost::system::error_code> result;
+            auto record = [&result](boost::system::error_code ec) { result = ec; };
+            asio::cancellation_signal signal;
+            std::future<void> future;
+            switch (t)
+            {
+            case token::detached:
+                tfo::async_rotate_keys(listener, schedule, asio::detached);
+                break;
+            case token::lambda:
+                tfo::async_rotate_keys(listener, schedule, record);
+                break;
+            case token::use_future:
+                future = tfo::async_rotate_keys(listener, schedule, asio::use_future);
+                break;
+            case token::use_awaitable:
+                asio::co_spawn(
+                    io,
+                    [&]() -> asio::awaitable<void> {
+                        auto [ec] = co_await tfo::async_rotate_keys(listener, schedule,
+                                                                    asio::as_tuple(asio::use_awaitable));
+                        result = ec;
+                    },
+                    asio::detached);
+                break;
+            case token::deferred:
+                tfo::async_rotate_keys(listener, schedule, asio::deferred)(record);
+                break;
+            case token::bound_slot:
+                tfo::async_rotate_keys(listener, schedule, asio::bind_cancellation_slot(signal.slot(), record));
+                break;
+            }
+            io.run_for(100ms);
+            BOOST_TEST(!io.stopped(), "the rotation waits for the next period");
+            listener.close();
+            const auto closed = std::chrono::steady_clock::now();
+            io.restart();
+            io.run_for(5s);
+            BOOST_TEST(io.stopped(), "out of work: nothing waits for the next period");
+            BOOST_TEST((std::chrono::steady_clock::now() - closed < 2s));
+            if (t == token::use_future)
+            {
+                BOOST_TEST_REQUIRE((future.wait_for(0s) == std::future_status::ready));
+                BOOST_CHECK_THROW(future.get(), boost::system::system_error);
+            }
+            else if (t != token::detached)
+            {
+                BOOST_TEST_REQUIRE(result.has_value());
+                BOOST_TEST((*result == asio::error::operation_aborted), result->message());
+            }
+        }
+}
+
 BOOST_AUTO_TEST_CASE(closing_the_acceptor_completes_the_rotation_with_operation_aborted)
 {
     private_netns ns(3);
@@ -374,3 +460,5 @@ BOOST_AUTO_TEST_CASE(a_listener_that_stops_listening_ends_the_rotation)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_key_schedule

@@ -10,7 +10,6 @@
 #include <tfo/netns/private_netns.hpp>
 #include <tfo/netns/raw_client.hpp>
 
-#define BOOST_TEST_MODULE netns_netns
 #include <boost/test/unit_test.hpp>
 
 #include "netns.hpp"
@@ -26,6 +25,9 @@
 #include <fstream>
 #include <string>
 #include <unistd.h>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_netns)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -130,3 +132,5 @@ BOOST_AUTO_TEST_CASE(raw_client_reports_a_refused_connection)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_netns

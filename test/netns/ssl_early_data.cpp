@@ -13,7 +13,6 @@
 #include <tfo/ssl/early_data.hpp>
 #include <tfo/ssl/session_cache.hpp>
 
-#define BOOST_TEST_MODULE netns_ssl_early_data
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/fast_open_stream.hpp>
@@ -38,6 +37,9 @@
 #include <memory>
 #include <string>
 #include <thread>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_ssl_early_data)
 
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
@@ -381,6 +383,110 @@ BOOST_AUTO_TEST_CASE(maximum_early_data)
     BOOST_TEST(off.client.reply == "early=0 GET /off");
 }
 
+// Early data turned off, or lowered below the request, at a server that
+// issued tickets announcing more: after a restart with the same ticket keys,
+// and on the same context. The server never aborts the handshake: early
+// data it refuses is skipped and the request, sent again after the
+// handshake, is processed once.
+BOOST_AUTO_TEST_CASE(early_data_turned_off_after_tickets_were_issued)
+{
+    for (const bool restart : {true, false})
+        for (const std::uint32_t limit : {0u, 32u})
+            BOOST_TEST_CONTEXT((restart ? "restarted" : "same context") << ", max_early_data " << limit)
+            {
+                private_netns ns(3);
+                fixture f;
+                asio::io_context io;
+                auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+                first_contact(io, acceptor, f); // tickets announcing 16384
+
+                ssl::context restarted = server_context(f.id, limit);
+                if (restart)
+                {
+                    std::array<unsigned char, 80> keys{};
+                    BOOST_REQUIRE(SSL_CTX_get_tlsext_ticket_keys(f.server_ctx.native_handle(), keys.data(),
+                                                                 keys.size()) == 1);
+                    BOOST_REQUIRE(SSL_CTX_set_tlsext_ticket_keys(restarted.native_handle(), keys.data(),
+                                                                 keys.size()) == 1);
+                }
+                else
+                    tfo::ssl::enable_early_data(f.server_ctx, limit);
+                ssl::context& server_ctx = restart ? restarted : f.server_ctx;
+
+                const std::string line = "GET /" + std::string(100, 'r');
+                auto x = run_exchange(io, acceptor, server_ctx, f.client_ctx, f.cache, line + '\n', replay_safety::safe);
+                // A restarted server has not seen the ticket (OpenSSL's
+                // anti-replay refuses it); the same context with a lower,
+                // non-zero limit still takes what the ticket announced.
+                const bool refused = restart || limit == 0;
+                BOOST_TEST((x.client.outcome.status ==
+                            (refused ? early_data_status::rejected_and_resent : early_data_status::accepted)));
+                BOOST_TEST(x.server.early == !refused);
+                BOOST_TEST(x.server.request == line, "processed once");
+                BOOST_TEST(x.client.reply == (refused ? "early=0 " : "early=1 ") + line);
+                BOOST_TEST(x.client.info.syn_data_acked, "the refused first flight still rode in the SYN");
+            }
+}
+
+// A ticket from a connection that negotiated one ALPN protocol, used by a
+// connection that offers another, or none: OpenSSL will not send early data
+// with it (RFC 8446, section 4.2.10). The ticket still resumes the session,
+// the request goes after the handshake and is processed once, and the
+// outcome says why.
+BOOST_AUTO_TEST_CASE(a_ticket_from_another_alpn_protocol)
+{
+    private_netns ns(3);
+    fixture f;
+    SSL_CTX_set_alpn_select_cb(
+        f.server_ctx.native_handle(),
+        [](SSL*, const unsigned char** out, unsigned char* out_size, const unsigned char* in, unsigned in_size,
+           void*) {
+            static const unsigned char ours[] = "\x08http/1.1\x02h2";
+            unsigned char* chosen = nullptr;
+            if (SSL_select_next_proto(&chosen, out_size, ours, sizeof ours - 1, in, in_size) !=
+                OPENSSL_NPN_NEGOTIATED)
+                return SSL_TLSEXT_ERR_NOACK;
+            *out = chosen;
+            return SSL_TLSEXT_ERR_OK;
+        },
+        nullptr);
+    static const unsigned char http11[] = "\x08http/1.1";
+    static const unsigned char h2[] = "\x02h2";
+    asio::io_context io;
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+
+    for (const bool offer_h2 : {true, false})
+        BOOST_TEST_CONTEXT((offer_h2 ? "h2 only" : "no ALPN"))
+        {
+            f.cache.clear();
+            BOOST_REQUIRE(SSL_CTX_set_alpn_protos(f.client_ctx.native_handle(), http11, sizeof http11 - 1) == 0);
+            first_contact(io, acceptor, f); // tickets that say http/1.1
+            if (offer_h2)
+                BOOST_REQUIRE(SSL_CTX_set_alpn_protos(f.client_ctx.native_handle(), h2, sizeof h2 - 1) == 0);
+            else
+                BOOST_REQUIRE(SSL_CTX_set_alpn_protos(f.client_ctx.native_handle(), nullptr, 0) == 0);
+            auto x = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, "GET /alpn\n",
+                                  replay_safety::safe);
+            BOOST_TEST((x.client.outcome.status == early_data_status::not_attempted));
+            BOOST_TEST((x.client.outcome.reason == not_attempted_reason::not_allowed));
+            BOOST_TEST(x.client.outcome.resumed, "the ticket still resumed the session");
+            BOOST_TEST(x.client.outcome.first_flight_size == 0u);
+            BOOST_TEST(!x.server.early);
+            BOOST_TEST(x.server.resumed);
+            BOOST_TEST(x.server.request == "GET /alpn", "processed once, after the handshake");
+            BOOST_TEST(x.client.reply == "early=0 GET /alpn");
+            BOOST_TEST(x.client.info.syn_data_acked, "the ClientHello still rode in the SYN");
+        }
+
+    // The ticket's protocol offered again: early data again.
+    f.cache.clear();
+    BOOST_REQUIRE(SSL_CTX_set_alpn_protos(f.client_ctx.native_handle(), http11, sizeof http11 - 1) == 0);
+    first_contact(io, acceptor, f);
+    auto back = run_exchange(io, acceptor, f.server_ctx, f.client_ctx, f.cache, "GET /again\n", replay_safety::safe);
+    BOOST_TEST((back.client.outcome.status == early_data_status::accepted));
+    BOOST_TEST(back.server.request == "GET /again");
+}
+
 // A first flight larger than a SYN on a 1500-byte path: the outcome says so;
 // the kernel sends what fits in the SYN, the rest after, and the request is
 // still processed as early data.
@@ -406,3 +512,5 @@ BOOST_AUTO_TEST_CASE(first_flight_larger_than_a_syn)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_ssl_early_data

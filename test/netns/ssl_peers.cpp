@@ -15,7 +15,6 @@
 #include <tfo/ssl/early_data.hpp>
 #include <tfo/ssl/session_cache.hpp>
 
-#define BOOST_TEST_MODULE netns_ssl_peers
 #include <boost/test/unit_test.hpp>
 
 #include "child_process.hpp"
@@ -45,6 +44,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_ssl_peers)
 
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
@@ -359,3 +361,5 @@ BOOST_AUTO_TEST_CASE(openssl_s_client_sends_early_data_to_our_server)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_ssl_peers

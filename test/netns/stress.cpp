@@ -8,7 +8,6 @@
 
 #include <tfo/async_fastopen_connect.hpp>
 
-#define BOOST_TEST_MODULE netns_stress
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/path_memory.hpp>
@@ -25,6 +24,9 @@
 #include <iostream>
 #include <functional>
 #include <memory>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_stress)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -184,3 +186,5 @@ BOOST_AUTO_TEST_CASE(no_cookie_mode_0x207)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_stress

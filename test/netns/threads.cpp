@@ -8,7 +8,6 @@
 
 #include <tfo/async_fastopen_connect.hpp>
 
-#define BOOST_TEST_MODULE netns_threads
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/system.hpp>
@@ -24,6 +23,9 @@
 #include <memory>
 #include <thread>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(netns_threads)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -119,3 +121,5 @@ BOOST_AUTO_TEST_CASE(many_threads_one_io_context)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // netns_threads

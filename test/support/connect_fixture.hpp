@@ -71,6 +71,25 @@ struct sink
     }
 };
 
+// The next connection in the listener's queue, read to the end (its client
+// has closed its side): what the server received, and its evidence.
+struct received_connection
+{
+    std::string data;
+    tfo::fast_open_info info;
+};
+
+inline received_connection read_next_connection(tcp::acceptor& acceptor)
+{
+    tcp::socket server = acceptor.accept();
+    received_connection r;
+    r.info = tfo::get_fast_open_info(server);
+    boost::system::error_code ec;
+    asio::read(server, asio::dynamic_buffer(r.data), ec);
+    BOOST_TEST((ec == asio::error::eof), ec.message());
+    return r;
+}
+
 struct outcome
 {
     boost::system::error_code ec;

@@ -7,7 +7,6 @@
 
 #include "doctor.hpp"
 
-#define BOOST_TEST_MODULE tools_doctor
 #include <boost/test/unit_test.hpp>
 
 #include "netns.hpp"
@@ -16,6 +15,9 @@
 #include <cstdio>
 #include <sys/wait.h>
 #include <string>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(tools_doctor)
 
 namespace ut = boost::unit_test;
 using tfo::doctor::severity;
@@ -282,3 +284,5 @@ BOOST_AUTO_TEST_CASE(bad_expected_values_are_usage_errors)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // tools_doctor

@@ -7,13 +7,15 @@
 
 #include "destination.hpp"
 
-#define BOOST_TEST_MODULE tools_doctor_destination
 #include <boost/test/unit_test.hpp>
 
 #include "connect_fixture.hpp"
 
 #include <cstdio>
 #include <string>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(tools_doctor_destination)
 
 namespace asio = boost::asio;
 namespace ut = boost::unit_test;
@@ -81,3 +83,5 @@ BOOST_FIXTURE_TEST_CASE(no_entry_then_a_cookie_then_drops, fast_open_listener)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // tools_doctor_destination

@@ -4,7 +4,6 @@
 //
 #include <tfo/async_fastopen_connect.hpp>
 
-#define BOOST_TEST_MODULE async_fastopen_connect
 #include <boost/test/unit_test.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +20,9 @@
 #include <cerrno>
 #include <string>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_async_fastopen_connect)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -153,3 +155,5 @@ BOOST_AUTO_TEST_CASE(deferred_does_nothing_until_invoked)
     io.run();
     BOOST_TEST(called);
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_async_fastopen_connect

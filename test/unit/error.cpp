@@ -4,10 +4,12 @@
 //
 #include <tfo/error.hpp>
 
-#define BOOST_TEST_MODULE error
 #include <boost/test/unit_test.hpp>
 
 #include <string>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_error)
 
 BOOST_AUTO_TEST_CASE(every_value_has_a_sentence)
 {
@@ -29,3 +31,5 @@ BOOST_AUTO_TEST_CASE(compares_with_the_enum)
     BOOST_TEST((ec != tfo::error::not_supported));
     BOOST_TEST(static_cast<bool>(ec));
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_error

@@ -4,7 +4,6 @@
 //
 #include <tfo/fast_open_info.hpp>
 
-#define BOOST_TEST_MODULE fast_open_info
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/error.hpp>
@@ -13,6 +12,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_fast_open_info)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -94,3 +96,5 @@ BOOST_AUTO_TEST_CASE(not_supported_without_fast_open, *tfo::test::without_fast_o
     BOOST_TEST((ec == tfo::error::not_supported));
     BOOST_CHECK_THROW(tfo::get_fast_open_info(socket), boost::system::system_error);
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_fast_open_info

@@ -10,7 +10,6 @@
 
 #include <tfo/fast_open_stream.hpp>
 
-#define BOOST_TEST_MODULE fast_open_stream
 #include <boost/test/unit_test.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -31,6 +30,9 @@
 #include <array>
 #include <string>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_fast_open_stream)
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -215,3 +217,5 @@ BOOST_AUTO_TEST_CASE(empty_sequence_is_not_found)
     BOOST_TEST(stream.write_some(asio::buffer(data), ec) == 0u);
     BOOST_TEST((ec == asio::error::not_found), ec.message());
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_fast_open_stream

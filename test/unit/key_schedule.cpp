@@ -4,7 +4,6 @@
 //
 #include <tfo/key_schedule.hpp>
 
-#define BOOST_TEST_MODULE key_schedule
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/error.hpp>
@@ -24,6 +23,9 @@
 #include <numeric>
 #include <string>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_key_schedule)
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -216,3 +218,5 @@ BOOST_AUTO_TEST_CASE(rotation_needs_an_open_listening_acceptor)
         co_await tfo::async_rotate_keys(a, s, asio::use_awaitable);
     };
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_key_schedule

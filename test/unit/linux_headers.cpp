@@ -14,12 +14,14 @@
 #include <tfo/socket_options.hpp>
 #include <tfo/system.hpp>
 
-#define BOOST_TEST_MODULE linux_headers
 #include <boost/test/unit_test.hpp>
 
 #include <cstring>
 #include <sys/socket.h>
 #include <unistd.h>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_linux_headers)
 
 namespace {
 
@@ -60,3 +62,5 @@ BOOST_AUTO_TEST_CASE(kernel_tcp_info_beside_tfo)
     BOOST_TEST((ec == tfo::error::not_a_connection));
     ::close(s.fd);
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_linux_headers

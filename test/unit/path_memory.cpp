@@ -7,7 +7,6 @@
 
 #include <tfo/path_memory.hpp>
 
-#define BOOST_TEST_MODULE path_memory
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/detail/connect_steps.hpp>
@@ -18,6 +17,9 @@
 #include <atomic>
 #include <thread>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_path_memory)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -195,3 +197,5 @@ BOOST_AUTO_TEST_CASE(reasons_in_words)
     BOOST_TEST(tfo::to_string(tfo::path_reason::syn_lost) == "SYN lost");
     BOOST_TEST(tfo::to_string(tfo::path_reason::kernel_syn_drops) == "SYN drops recorded by the kernel");
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_path_memory

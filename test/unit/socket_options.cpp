@@ -4,7 +4,6 @@
 //
 #include <tfo/socket_options.hpp>
 
-#define BOOST_TEST_MODULE socket_options
 #include <boost/test/unit_test.hpp>
 
 #include "platform.hpp"
@@ -17,6 +16,9 @@
 #include <numeric>
 #include <utility>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_socket_options)
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -155,3 +157,5 @@ BOOST_AUTO_TEST_CASE(options_on_a_udp_socket_fail_cleanly)
     socket.set_option(tfo::fast_open_deferred_connect{true}, ec);
     BOOST_TEST(static_cast<bool>(ec));
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_socket_options

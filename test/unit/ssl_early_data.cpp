@@ -8,7 +8,6 @@
 
 #include <tfo/ssl/early_data.hpp>
 
-#define BOOST_TEST_MODULE ssl_early_data
 #include <boost/test/unit_test.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -23,6 +22,9 @@
 #include <ctime>
 #include <memory>
 #include <string>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_ssl_early_data)
 
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
@@ -125,6 +127,8 @@ BOOST_AUTO_TEST_CASE(when_early_data_is_attempted)
                 not_attempted_reason::not_allowed));
     BOOST_TEST((decide(make_ticket(64), 65, replay_safety::safe) == not_attempted_reason::too_big));
     BOOST_TEST((decide(make_ticket(64), 64, replay_safety::safe) == not_attempted_reason::none));
+    // Nothing to send is not a refusal by the ticket.
+    BOOST_TEST((decide(make_ticket(16384), 0, replay_safety::safe) == not_attempted_reason::empty_request));
     // A ticket that records a server name carries early data to that name only.
     BOOST_TEST((decide(make_ticket(16384, "a.example"), 10, replay_safety::safe, "a.example") ==
                 not_attempted_reason::none));
@@ -168,4 +172,7 @@ BOOST_AUTO_TEST_CASE(descriptions)
     BOOST_TEST(tfo::ssl::to_string(early_data_status::not_attempted) == "not attempted");
     BOOST_TEST(tfo::ssl::to_string(not_attempted_reason::no_ticket) == "no ticket");
     BOOST_TEST(tfo::ssl::to_string(not_attempted_reason::too_big) == "too big for the ticket");
+    BOOST_TEST(tfo::ssl::to_string(not_attempted_reason::empty_request) == "empty request");
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_ssl_early_data

@@ -7,7 +7,6 @@
 
 #include <tfo/ssl/session_cache.hpp>
 
-#define BOOST_TEST_MODULE ssl_session_cache
 #include <boost/test/unit_test.hpp>
 
 #include <ctime>
@@ -15,6 +14,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_ssl_session_cache)
 
 namespace ssl = boost::asio::ssl;
 
@@ -194,3 +196,5 @@ BOOST_AUTO_TEST_CASE(thread_safe)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END() // unit_ssl_session_cache

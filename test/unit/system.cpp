@@ -4,7 +4,6 @@
 //
 #include <tfo/system.hpp>
 
-#define BOOST_TEST_MODULE system
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/error.hpp>
@@ -14,6 +13,9 @@
 #include <set>
 #include <string>
 #include <string_view>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_system)
 
 namespace {
 
@@ -180,3 +182,5 @@ BOOST_AUTO_TEST_CASE(nothing_to_read_without_fast_open, *tfo::test::without_fast
     tfo::kernel_counters(ec);
     BOOST_TEST((ec == tfo::error::counters_unavailable));
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_system

@@ -9,7 +9,6 @@
 // emitted, so it needs no network and links nothing extra.
 #include <tfo/tfo.hpp>
 
-#define BOOST_TEST_MODULE tfo
 #include <boost/test/unit_test.hpp>
 
 #include <boost/asio/detached.hpp>
@@ -21,6 +20,9 @@
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_tfo)
 
 namespace {
 
@@ -96,3 +98,5 @@ BOOST_AUTO_TEST_CASE(umbrella_names_every_type)
     defined(TFO_KEY_SCHEDULE_HPP) || defined(OPENSSL_HMAC_H)
 #error "tfo/tfo.hpp must not include the OpenSSL parts"
 #endif
+
+BOOST_AUTO_TEST_SUITE_END() // unit_tfo

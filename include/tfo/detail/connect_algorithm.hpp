@@ -31,7 +31,8 @@ public:
     {
         prepare_socket, ///< open the socket for `endpoint_index()`, reopening it when `reopen()`
         send_syn,       ///< rewind the buffers, send the SYN with what fits; report with `syn_sent`
-        await_syn_ack,  ///< wait until the socket is writable; report with `handshake_done`
+        await_syn_ack,  ///< wait until the socket is writable; report with `handshake_done` (again
+                        ///< after an `unanswered` outcome: the wake-up was stale)
         connect,        ///< rewind the buffers, connect the ordinary way; report with `handshake_done`
         write,          ///< write the rest of the buffers; report with `written`
         complete        ///< done: `error()`, `bytes_written()`, `established()`

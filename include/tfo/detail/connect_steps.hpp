@@ -83,6 +83,19 @@ struct handshake_outcome
 
     /// The SYN's fate, where the platform read it.
     syn_evidence syn;
+
+    /// The SYN has had no answer yet: the wake-up that led here was stale
+    /// (readiness left over from a reactor slot's earlier descriptor, or a
+    /// spurious one). Nothing happened: wait again.
+    bool unanswered = false;
+
+    /// The outcome of a wake-up that the kernel's state contradicts.
+    static handshake_outcome still_unanswered() noexcept
+    {
+        handshake_outcome h;
+        h.unanswered = true;
+        return h;
+    }
 };
 
 /// What the path memory advises for one connect to one destination

@@ -53,6 +53,8 @@ syn_send_result send_syn(native_socket s, const void* address, std::size_t addre
 /// pending error, whether the connection was ever established, and what the
 /// kernel recorded about its SYN, from the kernel's own record where it has
 /// one. On an established connection this is one system call (`TCP_INFO`).
+/// When the kernel says the SYN is still outstanding although the wait
+/// reported readiness, the outcome is `unanswered`: the wake-up was stale.
 handshake_outcome read_handshake_outcome(native_socket s, const boost::system::error_code& wait_error) noexcept;
 
 /// Whether the SYN sent on `s` has had its answer (a SYN-ACK or a reset) by

@@ -195,6 +195,11 @@ public:
     template <typename Self>
     void operator()(Self& self)
     {
+        // The group forwards only the first cancellation it sees, whatever
+        // its type (the user's `partial`, or `all` when the SYN's wait
+        // ended): the hedge must end on every one of them, or it outlives
+        // the operation's promise (async_compose lets only `terminal` through).
+        self.reset_cancellation_state(boost::asio::enable_total_cancellation());
         parts_->timer.expires_after(std::chrono::microseconds(delay_us_));
         parts_->timer.async_wait(std::move(self));
     }
@@ -285,7 +290,9 @@ public:
         if (hedge_started)
             algorithm_.hedge_started();
         step next;
-        const bool hedge_connected = hedge_started && !hedge_ec;
+        // A socket the user closed ends the operation, even when the hedge
+        // connected meanwhile: it must not come back to life.
+        const bool hedge_connected = hedge_started && !hedge_ec && socket_.is_open();
         if (hedge_connected && !first_socket_established())
         {
             // The hedge won: the user's socket takes its connection (closing

@@ -8,6 +8,7 @@
 
 #include <tfo/async_fastopen_connect.hpp>
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -17,6 +18,7 @@
 #include <boost/asio/compose.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/beast/websocket/teardown.hpp>
 #include <boost/throw_exception.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -116,6 +118,7 @@ struct fast_open_stream_impl
     boost::system::error_code connect_error;
     boost::asio::ip::tcp::endpoint endpoint;
     bool connect_timed_out = false;
+    bool connect_by_read = false;                    // which direction's operation makes the connect
     boost::asio::cancellation_signal connect_cancel; // bound to the connect, fed by the user's slot and the timers
     timer_type connect_done;                         // never expires: a wait on it ends when the connect does
     direction read;
@@ -142,7 +145,10 @@ struct timeout_handler
         if (!side.pending || side.tick != tick)
             return; // the operation finished first
         side.timed_out = true;
-        if (impl->state == lazy_connect::connecting)
+        // The connect times out with the operation that makes it; an
+        // operation that only waits for it ends the stream, and the connect
+        // (the other direction's) completes with operation_aborted.
+        if (impl->state == lazy_connect::connecting && impl->connect_by_read == is_read)
             impl->connect_timed_out = true;
         impl->abort();
     }
@@ -172,6 +178,19 @@ public:
         side.pending = true;
         if (side.timer.expiry() != impl_type::never())
         {
+            if (side.timer.expiry() <= impl_type::clock_type::now())
+            {
+                // Expired before the operation started: it times out at once,
+                // as if its timer had fired, even with data waiting.
+                side.timed_out = true;
+                impl.abort();
+                if (impl.state == lazy_connect::idle)
+                {
+                    impl.state = lazy_connect::failed;
+                    impl.connect_error = boost::asio::error::timed_out;
+                }
+                return finish(self, boost::asio::error::operation_aborted, 0);
+            }
             armed_ = true;
             side.timer.async_wait(boost::asio::bind_executor(
                 boost::asio::get_associated_executor(self, impl.socket.get_executor()),
@@ -201,7 +220,12 @@ public:
         if (impl.state == lazy_connect::connecting || impl.state == lazy_connect::idle)
             return finish(self, boost::asio::error::operation_aborted, 0); // our own wait was cancelled
         if (impl.state == lazy_connect::failed)
-            return finish(self, impl.connect_error, 0);
+        {
+            // The connect timed out with the other direction's operation:
+            // this one was only waiting, and is aborted with the stream.
+            const bool other_timed_out = impl.connect_error == boost::asio::error::timed_out;
+            return finish(self, other_timed_out ? boost::asio::error::operation_aborted : impl.connect_error, 0);
+        }
         if (self.cancelled() != boost::asio::cancellation_type::none)
             return finish(self, boost::asio::error::operation_aborted, 0);
         transfer(self);
@@ -239,6 +263,7 @@ private:
         impl_type& impl = *impl_;
         impl.state = lazy_connect::connecting;
         impl.connect_timed_out = false;
+        impl.connect_by_read = IsRead;
         step_ = step::connecting;
         started_ = true;
         // The connect listens to our signal, which the user's slot and the
@@ -349,6 +374,17 @@ struct initiate_transfer
     template <typename Handler, typename Buffers>
     void operator()(Handler&& handler, const Buffers& buffers) const
     {
+        if (IsRead && impl->side(IsRead).pending && boost::asio::buffer_size(buffers) == 0)
+        {
+            // asio::ssl completes a zero-length write with a zero-length read
+            // of the next layer, which may come while a read is pending (as
+            // in Beast's basic_stream, issue 2065): it completes at once and
+            // leaves the pending read and its timer alone.
+            boost::asio::post(impl->socket.get_executor(),
+                              boost::asio::append(std::forward<Handler>(handler), boost::system::error_code(),
+                                                  std::size_t(0)));
+            return;
+        }
         if (impl->state == lazy_connect::open && impl->side(IsRead).timer.expiry() == impl_type::never())
         {
             if constexpr (IsRead)
@@ -655,6 +691,21 @@ std::size_t basic_fast_open_stream<Executor>::write_some(const ConstBufferSequen
     if (ec)
         boost::throw_exception(boost::system::system_error(ec, "tfo::fast_open_stream::write_some"));
     return n;
+}
+
+template <typename Executor>
+void teardown(boost::beast::role_type role, basic_fast_open_stream<Executor>& stream, boost::system::error_code& ec)
+{
+    using boost::beast::websocket::teardown;
+    teardown(role, stream.next_layer(), ec);
+}
+
+template <typename Executor, typename TeardownHandler>
+void async_teardown(boost::beast::role_type role, basic_fast_open_stream<Executor>& stream,
+                    TeardownHandler&& handler)
+{
+    using boost::beast::websocket::async_teardown;
+    async_teardown(role, stream.next_layer(), std::forward<TeardownHandler>(handler));
 }
 
 } // namespace tfo

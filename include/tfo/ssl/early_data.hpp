@@ -65,12 +65,18 @@ enum class not_attempted_reason : std::uint8_t
     /// No ticket for the server: a full handshake.
     no_ticket = 2,
 
-    /// The ticket does not allow early data (the server's `max_early_data` is
-    /// 0, or the ticket was issued for another server name).
+    /// The ticket does not allow early data on this connection: the server's
+    /// `max_early_data` was 0 when it issued the ticket, or the ticket was
+    /// issued for another server name, or the ALPN protocol it was issued
+    /// with is not among those this connection offers (RFC 8446, section
+    /// 4.2.10). The ticket still resumes the session.
     not_allowed = 3,
 
     /// The request is larger than the ticket's `max_early_data`.
-    too_big = 4
+    too_big = 4,
+
+    /// The request is empty: there is nothing to send early.
+    empty_request = 5
 };
 
 /// A short English description, such as "accepted" or "no ticket".
@@ -186,16 +192,28 @@ early_data_outcome handshake_and_write(boost::asio::ssl::stream<NextLayer>& stre
 // ---------------------------------------------------------------------------
 
 /// Lets servers made from `context` accept up to `max_early_data` bytes of
-/// early data per connection (`SSL_CTX_set_max_early_data` and
-/// `SSL_CTX_set_recv_max_early_data`). The tickets the server issues
-/// announce the limit; clients use it on their next connection.
+/// early data per connection (`SSL_CTX_set_max_early_data`). The tickets the
+/// server issues announce the limit; clients use it on their next connection.
 ///
 /// OpenSSL's anti-replay protection stays on: each ticket is accepted for
 /// early data once, through the context's server session cache, which must
 /// stay enabled (it is by default). A replayed first flight, or a second use
 /// of a ticket, has its early data refused and falls back to a full
-/// handshake. `max_early_data` 0 turns early data off.
-void enable_early_data(boost::asio::ssl::context& context, std::uint32_t max_early_data);
+/// handshake.
+///
+/// `max_early_data` 0 turns early data off: tickets announce none, and early
+/// data that clients still send (with a ticket issued before) is refused and
+/// skipped; the client sends the request again after the handshake, and it
+/// is processed once. Skipping needs a second limit, what the server reads
+/// off the wire before it aborts the handshake
+/// (`SSL_CTX_set_recv_max_early_data`), which must stay at least as large
+/// as anything a ticket still in use announced. It is the larger of
+/// `max_early_data` and `receive_limit` (default 16384, OpenSSL's own). To
+/// turn early data off or lower it without losing requests, keep
+/// `receive_limit` at the largest limit the server, or any server sharing
+/// its ticket keys, announced within a ticket lifetime (7200 s by default).
+void enable_early_data(boost::asio::ssl::context& context, std::uint32_t max_early_data,
+                       std::uint32_t receive_limit = 16384);
 
 /// Starts a server TLS handshake and reads early data the client sent with
 /// its ClientHello, before the handshake completes.

@@ -116,6 +116,11 @@ handshake_outcome read_handshake_outcome(native_socket s, const boost::system::e
     const bool have_info = read_tcp_info(s, raw, ignored);
     if (have_info && !wait_error && raw.prefix.state == tcp_state_established)
         return {{}, true, evidence_of(raw)};
+    // Readiness alone is not an answer: a stale or spurious wake-up finds the
+    // SYN still outstanding (and SO_ERROR 0, so it must not be read as
+    // established). Asio's own connect looks again for the same reason.
+    if (have_info && !wait_error && raw.prefix.state == tcp_state_syn_sent)
+        return handshake_outcome::still_unanswered();
 
     int pending = 0;
     socklen_t len = sizeof(pending);

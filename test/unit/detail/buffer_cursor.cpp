@@ -5,12 +5,14 @@
 
 #include <tfo/detail/buffer_cursor.hpp>
 
-#define BOOST_TEST_MODULE buffer_cursor
 #include <boost/test/unit_test.hpp>
 
 #include <array>
 #include <string>
 #include <vector>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_detail_buffer_cursor)
 
 namespace asio = boost::asio;
 
@@ -62,3 +64,4 @@ BOOST_AUTO_TEST_CASE(cursor_survives_moves)
     BOOST_TEST(std::string(static_cast<const char*>(p.begin()->data()), p.begin()->size()) == "cdef");
 }
 
+BOOST_AUTO_TEST_SUITE_END() // unit_detail_buffer_cursor

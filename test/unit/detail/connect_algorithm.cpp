@@ -8,10 +8,12 @@
 
 #include <tfo/detail/connect_algorithm.hpp>
 
-#define BOOST_TEST_MODULE connect_algorithm
 #include <boost/test/unit_test.hpp>
 
 #include <boost/asio/error.hpp>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_detail_connect_algorithm)
 
 namespace asio = boost::asio;
 using tfo::detail::connect_algorithm;
@@ -57,6 +59,35 @@ BOOST_AUTO_TEST_CASE(everything_in_the_syn)
     BOOST_TEST(!a.error());
     BOOST_TEST(a.bytes_written() == 100u);
     BOOST_TEST(a.established());
+}
+
+// A stale or spurious wake-up: the platform finds the SYN still outstanding.
+// Nothing was delivered or learned; the algorithm waits again, and the
+// answer that comes later decides.
+BOOST_AUTO_TEST_CASE(a_stale_wake_up_waits_again)
+{
+    auto a = after_syn(2, 100, 60);
+    BOOST_TEST((a.handshake_done(handshake_outcome::still_unanswered(), ct::none) == step::await_syn_ack));
+    BOOST_TEST(a.bytes_written() == 0u);
+    BOOST_TEST(!a.established());
+    BOOST_TEST(a.bytes_in_syn() == 60u, "the SYN's data is still in flight");
+    BOOST_TEST((a.event().kind == tfo::detail::path_event_kind::none));
+    BOOST_TEST(a.hedge_delay_us() == 0u);
+    // The peer refuses later: the next endpoint, from the first byte.
+    BOOST_TEST((a.handshake_done(refused, ct::none) == step::prepare_socket));
+    BOOST_TEST(a.bytes_written() == 0u);
+    BOOST_TEST(a.endpoint_index() == 1u);
+
+    auto b = after_syn(1, 100, 60);
+    BOOST_TEST((b.handshake_done(handshake_outcome::still_unanswered(), ct::none) == step::await_syn_ack));
+    BOOST_TEST((b.handshake_done(established, ct::none) == step::write));
+    BOOST_TEST(b.bytes_written() == 60u);
+
+    // Cancelled meanwhile: the operation ends, nothing delivered.
+    auto c = after_syn(1, 100, 60);
+    BOOST_TEST((c.handshake_done(handshake_outcome::still_unanswered(), ct::terminal) == step::complete));
+    BOOST_TEST((c.error() == asio::error::operation_aborted));
+    BOOST_TEST(c.bytes_written() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(the_rest_is_written_after_the_handshake)
@@ -459,3 +490,5 @@ BOOST_AUTO_TEST_CASE(a_sequence_asks_for_advice_per_endpoint)
     BOOST_TEST((a.event().kind == path_event_kind::fast_open_acked));
     BOOST_TEST(a.event_endpoint_index() == 1u);
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_detail_connect_algorithm

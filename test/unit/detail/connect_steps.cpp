@@ -6,12 +6,14 @@
 
 #include <tfo/detail/connect_steps.hpp>
 
-#define BOOST_TEST_MODULE connect_steps
 #include <boost/test/unit_test.hpp>
 
 #include <boost/asio/error.hpp>
 
 #include <cerrno>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_detail_connect_steps)
 
 namespace asio = boost::asio;
 using tfo::detail::syn_send_outcome;
@@ -66,3 +68,5 @@ BOOST_AUTO_TEST_CASE(a_refusal_or_a_timeout_means_it_never_was)
         BOOST_TEST(!tfo::detail::outcome_of_connect_error(e).established);
     BOOST_TEST(tfo::detail::outcome_of_connect_error({}).established);
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_detail_connect_steps

@@ -8,8 +8,10 @@
 
 #include <tfo/detail/path_record.hpp>
 
-#define BOOST_TEST_MODULE path_record
 #include <boost/test/unit_test.hpp>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_detail_path_record)
 
 using namespace std::chrono_literals;
 using tfo::detail::path_advice;
@@ -251,3 +253,5 @@ BOOST_AUTO_TEST_CASE(classify_tcp_info)
     e.retransmitted = false;
     BOOST_TEST((classify(e, false).kind == kind::plain_answered));
 }
+
+BOOST_AUTO_TEST_SUITE_END() // unit_detail_path_record

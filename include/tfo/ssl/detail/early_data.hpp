@@ -44,7 +44,12 @@ not_attempted_reason early_data_decision(SSL* ssl, std::size_t request_size, rep
 
 /// Produces the first flight, the ClientHello plus `request` as early data,
 /// with the connection's BIOs swapped for memory BIOs, and restores them.
-bytes make_first_flight(SSL* ssl, std::span<const unsigned char> request, boost::system::error_code& ec);
+/// Where OpenSSL refuses early data that `early_data_decision` cannot
+/// foresee (the ticket's ALPN protocol is not among those the connection
+/// offers), the flight is a ClientHello that resumes without early data,
+/// and `reason` becomes `not_allowed`.
+bytes make_first_flight(SSL* ssl, std::span<const unsigned char> request, not_attempted_reason& reason,
+                        boost::system::error_code& ec);
 
 /// The outcome once the handshake is done; `syn_data_limit` from the family.
 early_data_outcome make_outcome(SSL* ssl, not_attempted_reason reason, std::size_t first_flight_size, bool v6);

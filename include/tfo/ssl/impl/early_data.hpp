@@ -81,14 +81,14 @@ public:
         }
         const bytes request = flatten(request_);
         boost::system::error_code ec;
-        flight_ = make_first_flight(ssl, request, ec);
+        flight_ = make_first_flight(ssl, request, reason_, ec);
         if (ec)
         {
             result_ = ec;
             state_ = state::posted_completion;
             return boost::asio::post(stream_.get_executor(), std::move(self));
         }
-        flight_size_ = flight_.size();
+        flight_size_ = reason_ == not_attempted_reason::none ? flight_.size() : 0;
         state_ = state::writing_first_flight;
         boost::asio::async_write(stream_.next_layer(), boost::asio::buffer(flight_), std::move(self));
     }
@@ -358,15 +358,14 @@ early_data_outcome handshake_and_write(boost::asio::ssl::stream<NextLayer>& stre
                                        replay_safety safety, boost::system::error_code& ec)
 {
     SSL* ssl = stream.native_handle();
-    const not_attempted_reason reason =
-        detail::early_data_decision(ssl, boost::asio::buffer_size(request), safety);
+    not_attempted_reason reason = detail::early_data_decision(ssl, boost::asio::buffer_size(request), safety);
     std::size_t flight_size = 0;
     if (reason == not_attempted_reason::none)
     {
-        const detail::bytes flight = detail::make_first_flight(ssl, detail::flatten(request), ec);
+        const detail::bytes flight = detail::make_first_flight(ssl, detail::flatten(request), reason, ec);
         if (ec)
             return {};
-        flight_size = flight.size();
+        flight_size = reason == not_attempted_reason::none ? flight.size() : 0;
         boost::asio::write(stream.next_layer(), boost::asio::buffer(flight), ec);
         if (ec)
             return {};
