@@ -16,6 +16,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/fast_open_stream.hpp>
+#include "completion.hpp"
 #include "netns.hpp"
 #include "raw_client.hpp"
 #include "tls_identity.hpp"
@@ -42,6 +43,7 @@
 BOOST_AUTO_TEST_SUITE(netns_ssl_early_data)
 
 namespace asio = boost::asio;
+using tfo::test::rethrow;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
 namespace ut = boost::unit_test;
@@ -113,12 +115,6 @@ struct exchange
     fetched client;
     tfo::fast_open_counters counted;
 };
-
-void rethrow(std::exception_ptr e)
-{
-    if (e)
-        std::rethrow_exception(e);
-}
 
 // One connection: server and client on one io_context, bounded in time.
 exchange run_exchange(asio::io_context& io, tcp::acceptor& acceptor, ssl::context& server_ctx, ssl::context& client_ctx,

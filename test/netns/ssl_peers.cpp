@@ -17,6 +17,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "completion.hpp"
 #include "child_process.hpp"
 #include "late_finished_stream.hpp"
 #include "netns.hpp"
@@ -49,6 +50,7 @@
 BOOST_AUTO_TEST_SUITE(netns_ssl_peers)
 
 namespace asio = boost::asio;
+using tfo::test::rethrow;
 namespace ssl = asio::ssl;
 using asio::ip::tcp;
 namespace ut = boost::unit_test;
@@ -60,12 +62,6 @@ using tfo::test::child_process;
 using tfo::test::private_netns;
 
 namespace {
-
-void rethrow(std::exception_ptr e)
-{
-    if (e)
-        std::rethrow_exception(e);
-}
 
 bool accepts_connections(unsigned short port)
 {

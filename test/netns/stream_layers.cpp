@@ -48,6 +48,7 @@
 BOOST_AUTO_TEST_SUITE(netns_stream_layers)
 
 namespace asio = boost::asio;
+using tfo::test::rethrow;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using asio::ip::tcp;
@@ -62,12 +63,6 @@ using namespace std::chrono_literals;
 using tfo::test::request;
 
 namespace {
-
-void rethrow(std::exception_ptr e)
-{
-    if (e)
-        std::rethrow_exception(e);
-}
 
 // A WebSocket server on a plain socket: accepts, echoes one message, then
 // either answers the client's close or (`answer_close` false) keeps the

@@ -3,7 +3,8 @@
 // Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
 // Boost.Test glue for the tests that drive an io_context by hand: one
-// operation's completion as a value, and a bounded run until a condition.
+// operation's completion as a value, a bounded run until a condition, and
+// co_spawn's completion that lets a coroutine's exception fail the test.
 //
 
 #ifndef TFO_TEST_SUPPORT_COMPLETION_HPP
@@ -15,6 +16,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <functional>
 
 namespace tfo::test {
@@ -58,6 +60,14 @@ inline void run_until(boost::asio::io_context& io, const std::function<bool()>& 
             io.restart();
     }
     BOOST_REQUIRE_MESSAGE(done(), "did not finish within " << bound.count() << " s");
+}
+
+/// The completion of `co_spawn` in tests: an exception in the coroutine
+/// comes out of `io_context::run`, and so fails the test.
+inline void rethrow(std::exception_ptr e)
+{
+    if (e)
+        std::rethrow_exception(e);
 }
 
 } // namespace tfo::test
