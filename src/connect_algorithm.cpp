@@ -12,29 +12,67 @@ namespace tfo::detail {
 
 using boost::asio::cancellation_type;
 
-connect_algorithm::connect_algorithm(std::size_t endpoint_count, std::size_t total_bytes,
-                                     bool try_every_endpoint) noexcept
-    : count_(endpoint_count), total_(total_bytes), every_endpoint_(try_every_endpoint)
+connect_algorithm::connect_algorithm(std::size_t endpoint_count, std::size_t total_bytes, options o) noexcept
+    : count_(endpoint_count), total_(total_bytes), options_(o)
 {
 }
 
-connect_algorithm::step connect_algorithm::start() noexcept
+connect_action connect_algorithm::resume(const connect_event& e) noexcept
 {
+    if (!started_)
+        return start();
+    switch (action_)
+    {
+    case connect_action::prepare_socket:
+        return socket_prepared(e.ec);
+    case connect_action::advise:
+        return advised(e.advice);
+    case connect_action::send_syn:
+        return syn_sent(e.syn);
+    case connect_action::await_syn_ack:
+        return wait_ended(e);
+    case connect_action::read_outcome:
+        return outcome_read(e.outcome, e.cancelled);
+    case connect_action::adopt_hedge:
+        return hedge_won(e.cancelled);
+    case connect_action::connect:
+        return connected(e.ec, e.cancelled);
+    case connect_action::read_evidence:
+        connect_outcome_.syn = e.evidence;
+        return handshake_done(connect_outcome_, e.cancelled);
+    case connect_action::report:
+        return reported();
+    case connect_action::write:
+        return written(e.ec, e.bytes, e.cancelled);
+    case connect_action::complete:
+        break;
+    }
+    return action_;
+}
+
+connect_action connect_algorithm::start() noexcept
+{
+    started_ = true;
     if (count_ == 0)
         return finish(boost::asio::error::not_found);
-    return step_ = step::prepare_socket;
+    return action_ = connect_action::prepare_socket;
 }
 
-connect_algorithm::step connect_algorithm::socket_prepared(const boost::system::error_code& ec,
-                                                           const path_advice& advice) noexcept
+connect_action connect_algorithm::socket_prepared(const boost::system::error_code& ec) noexcept
 {
     // A socket that cannot be readied (connected, out of descriptors) fails
     // the same way for every endpoint: stop.
     if (ec)
         return finish(ec);
     hedge_started_ = false;
+    hedge_connected_ = false;
     if (mode_ == mode::retry_plain)
-        return step_ = step::connect;
+        return action_ = connect_action::connect; // whatever the path memory would advise
+    return action_ = connect_action::advise;
+}
+
+connect_action connect_algorithm::advised(const path_advice& advice) noexcept
+{
     advice_ = advice;
     if (!advice.fast_open)
     {
@@ -42,27 +80,57 @@ connect_algorithm::step connect_algorithm::socket_prepared(const boost::system::
         // Fast Open option in the SYN.
         mode_ = mode::plain;
         in_syn_ = 0;
-        return step_ = step::connect;
+        return action_ = connect_action::connect;
     }
     mode_ = mode::fast_open;
-    return step_ = step::send_syn;
+    return action_ = connect_action::send_syn;
 }
 
-connect_algorithm::step connect_algorithm::syn_sent(const syn_send_result& r) noexcept
+connect_action connect_algorithm::syn_sent(const syn_send_result& r) noexcept
 {
     switch (r.outcome)
     {
     case syn_send_outcome::syn_sent:
         in_syn_ = r.bytes;
-        return step_ = step::await_syn_ack;
+        return action_ = connect_action::await_syn_ack;
     case syn_send_outcome::fall_back:
         in_syn_ = 0;
         mode_ = mode::fall_back;
-        return step_ = step::connect;
+        advice_ = {};
+        return action_ = connect_action::connect;
     case syn_send_outcome::failed:
         break;
     }
     return next_endpoint(r.ec);
+}
+
+connect_action connect_algorithm::wait_ended(const connect_event& e) noexcept
+{
+    hedge_started_ = hedge_started_ || e.hedge_started;
+    hedge_connected_ = e.hedge_started && e.hedge_connected;
+    // A hedge that connected ended the SYN's wait by cancelling it: the
+    // kernel's state, not that abort, says what became of the SYN.
+    wait_error_ = hedge_connected_ ? boost::system::error_code() : e.ec;
+    return action_ = connect_action::read_outcome;
+}
+
+connect_action connect_algorithm::outcome_read(const handshake_outcome& h, cancellation_type cancelled) noexcept
+{
+    // The hedge connected and the SYN's own connection is not established:
+    // the user's socket takes the hedge's connection. When both were, the
+    // one that carries the data wins.
+    if (hedge_connected_ && !h.established)
+        return action_ = connect_action::adopt_hedge;
+    return handshake_done(h, cancelled);
+}
+
+connect_action connect_algorithm::connected(const boost::system::error_code& ec, cancellation_type cancelled) noexcept
+{
+    connect_outcome_ = outcome_of_connect_error(ec);
+    // The path memory wants to know whether plain SYNs are lost as well.
+    if (!ec && mode_ == mode::plain && advice_.observe_plain)
+        return action_ = connect_action::read_evidence;
+    return handshake_done(connect_outcome_, cancelled);
 }
 
 void connect_algorithm::learn(const path_event& e) noexcept
@@ -72,8 +140,21 @@ void connect_algorithm::learn(const path_event& e) noexcept
     event_index_ = index_;
 }
 
-connect_algorithm::step connect_algorithm::handshake_done(const handshake_outcome& h,
-                                                          cancellation_type cancelled) noexcept
+connect_action connect_algorithm::report_then(connect_action next) noexcept
+{
+    if (event_.kind == path_event_kind::none && event_.rtt_us == 0 && !event_.hedge_started)
+        return next;
+    after_report_ = next;
+    return action_ = connect_action::report;
+}
+
+connect_action connect_algorithm::reported() noexcept
+{
+    action_ = after_report_;
+    return action_;
+}
+
+connect_action connect_algorithm::handshake_done(const handshake_outcome& h, cancellation_type cancelled) noexcept
 {
     event_ = {};
     if (h.unanswered)
@@ -85,7 +166,7 @@ connect_algorithm::step connect_algorithm::handshake_done(const handshake_outcom
             in_syn_ = 0;
             return finish(boost::asio::error::operation_aborted);
         }
-        return step_ = step::await_syn_ack;
+        return action_ = connect_action::await_syn_ack;
     }
     switch (mode_)
     {
@@ -112,7 +193,11 @@ connect_algorithm::step connect_algorithm::handshake_done(const handshake_outcom
     case mode::fall_back:
         break;
     }
+    return report_then(after_handshake(h, cancelled));
+}
 
+connect_action connect_algorithm::after_handshake(const handshake_outcome& h, cancellation_type cancelled) noexcept
+{
     if (!h.established)
     {
         const bool refused_syn_data = mode_ == mode::fast_open && in_syn_ > 0 &&
@@ -129,7 +214,7 @@ connect_algorithm::step connect_algorithm::handshake_done(const handshake_outcom
             // a server gone. One plain connect to the same endpoint tells.
             retried_ = true;
             mode_ = mode::retry_plain;
-            return step_ = step::prepare_socket;
+            return action_ = connect_action::prepare_socket;
         }
         return next_endpoint(h.ec);
     }
@@ -144,24 +229,24 @@ connect_algorithm::step connect_algorithm::handshake_done(const handshake_outcom
     return write_or_finish();
 }
 
-connect_algorithm::step connect_algorithm::hedge_won(const handshake_outcome& h, cancellation_type cancelled) noexcept
+connect_action connect_algorithm::hedge_won(cancellation_type cancelled) noexcept
 {
     path_event e;
     e.kind = path_event_kind::hedge_won;
     hedge_started_ = true;
     learn(e);
+    // The fast-open SYN's data went nowhere the operation can vouch for:
+    // everything is written on the hedge's connection, from the first byte.
     in_syn_ = 0;
     established_ = true;
     written_ = 0;
     if (cancelled != cancellation_type::none)
-        return finish(boost::asio::error::operation_aborted);
-    if (h.ec)
-        return finish(h.ec);
-    return write_or_finish();
+        return report_then(finish(boost::asio::error::operation_aborted));
+    return report_then(write_or_finish());
 }
 
-connect_algorithm::step connect_algorithm::written(const boost::system::error_code& ec, std::size_t n,
-                                                   cancellation_type cancelled) noexcept
+connect_action connect_algorithm::written(const boost::system::error_code& ec, std::size_t n,
+                                          cancellation_type cancelled) noexcept
 {
     event_ = {};
     written_ += n;
@@ -174,33 +259,33 @@ connect_algorithm::step connect_algorithm::written(const boost::system::error_co
 
 cancellation_type connect_algorithm::honoured_cancellation() const noexcept
 {
-    const bool data_left_the_host = written_ > 0 || (step_ == step::await_syn_ack && in_syn_ > 0);
+    const bool data_left_the_host = written_ > 0 || (action_ == connect_action::await_syn_ack && in_syn_ > 0);
     if (data_left_the_host)
         return cancellation_type::terminal | cancellation_type::partial;
     return cancellation_type::terminal | cancellation_type::partial | cancellation_type::total;
 }
 
-connect_algorithm::step connect_algorithm::next_endpoint(const boost::system::error_code& ec) noexcept
+connect_action connect_algorithm::next_endpoint(const boost::system::error_code& ec) noexcept
 {
-    if (!every_endpoint_ || index_ + 1 >= count_)
+    if (!options_.every_endpoint || index_ + 1 >= count_)
         return finish(ec);
     ++index_;
     retried_ = false;
     mode_ = mode::fast_open;
-    return step_ = step::prepare_socket;
+    return action_ = connect_action::prepare_socket;
 }
 
-connect_algorithm::step connect_algorithm::write_or_finish() noexcept
+connect_action connect_algorithm::write_or_finish() noexcept
 {
     if (written_ >= total_)
         return finish({});
-    return step_ = step::write;
+    return action_ = connect_action::write;
 }
 
-connect_algorithm::step connect_algorithm::finish(const boost::system::error_code& ec) noexcept
+connect_action connect_algorithm::finish(const boost::system::error_code& ec) noexcept
 {
     result_ = ec;
-    return step_ = step::complete;
+    return action_ = connect_action::complete;
 }
 
 } // namespace tfo::detail

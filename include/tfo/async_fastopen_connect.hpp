@@ -187,6 +187,49 @@ std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::t
                              const boost::asio::ip::tcp::endpoint& endpoint, const ConstBufferSequence& buffers,
                              boost::system::error_code& ec);
 
+/// What `fastopen_connect` over an endpoint sequence did.
+struct fastopen_connect_result
+{
+    /// The endpoint whose connection was established, also when an error
+    /// followed (it then says where `bytes_written` went); a
+    /// default-constructed endpoint when none was.
+    boost::asio::ip::tcp::endpoint endpoint;
+
+    /// The number of bytes written, as `async_fastopen_connect` defines it.
+    std::size_t bytes_written = 0;
+};
+
+/// Tries each endpoint of a sequence in turn, like `boost::asio::connect`,
+/// with a fast-open connect that writes `buffers`; blocks until done.
+/// Behaves as the asynchronous endpoint-sequence overload (the socket is
+/// reopened between endpoints, the sequence ends once a connection was
+/// established, an empty sequence is `boost::asio::error::not_found`, and
+/// when every endpoint failed the error is the last one's), except that it
+/// never hedges.
+/// @returns Where the connection was established, and how many bytes were
+/// written: `boost::asio::buffer_size(buffers)`.
+/// @throws boost::system::system_error on failure.
+///
+/// @par Example
+/// @code
+/// auto [connected_to, n] = tfo::fastopen_connect(
+///     socket, resolver.resolve("example.com", "80"), boost::asio::buffer(request));
+/// @endcode
+template <typename Executor, typename EndpointSequence, typename ConstBufferSequence>
+    requires (bool(boost::asio::is_endpoint_sequence<EndpointSequence>::value)) &&
+             boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+fastopen_connect_result fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
+                                         const EndpointSequence& endpoints, const ConstBufferSequence& buffers);
+
+/// As above, reporting failure in `ec`. The result then says where the
+/// connection was established, if one was, and how many bytes went out on it.
+template <typename Executor, typename EndpointSequence, typename ConstBufferSequence>
+    requires (bool(boost::asio::is_endpoint_sequence<EndpointSequence>::value)) &&
+             boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+fastopen_connect_result fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
+                                         const EndpointSequence& endpoints, const ConstBufferSequence& buffers,
+                                         boost::system::error_code& ec);
+
 } // namespace tfo
 
 #include <tfo/impl/async_fastopen_connect.hpp>

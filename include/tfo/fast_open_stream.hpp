@@ -40,11 +40,14 @@ struct fast_open_stream_impl;
 /// SYN: `asio::ssl::stream` (the ClientHello rides in the SYN), Beast's
 /// `http::async_write`, any protocol library.
 ///
-/// - **Write first.** The first write is `tfo::async_fastopen_connect` with
-///   that write's buffers (the endpoint-sequence overload for several
-///   endpoints): on a repeat connection to a Fast Open server they leave in
-///   the SYN; otherwise the SYN asks for a cookie and the bytes follow the
-///   handshake. The write completes when every byte is written.
+/// - **Write first.** The first write is a fast-open connect with that
+///   write's buffers, which behaves as `tfo::async_fastopen_connect` over an
+///   endpoint sequence (also for one endpoint, and also for the synchronous
+///   `write_some`, which behaves as `tfo::fastopen_connect`): on a repeat
+///   connection to a Fast Open server they leave in the SYN; otherwise the
+///   SYN asks for a cookie and the bytes follow the handshake. The write
+///   completes when every byte is written. A socket the user opened with
+///   another address family than an endpoint's is reopened for it.
 /// - **Read first.** A read before any write connects without data (the SYN
 ///   still asks for a cookie, or presents one), then reads: a protocol where
 ///   the server speaks first works on every connection.
@@ -147,10 +150,11 @@ public:
     void set_destination(const EndpointSequence& destinations);
 
     /// The endpoint of the stream's connect: once connected, the one connected
-    /// to; after a failed connect, the one whose error was reported (with
-    /// several endpoints, the last, as each was tried). A default endpoint
-    /// before the connect, and when a connect to several endpoints was
-    /// cancelled or timed out: which one was being tried is then not known.
+    /// to; after a failed connect, the one whose error was reported: the one
+    /// whose connection was established when an error followed it, otherwise
+    /// the last one tried (the one being tried when the connect was
+    /// cancelled, timed out or closed). A default endpoint before the
+    /// connect, and when there was no endpoint to try.
     const endpoint_type& connect_endpoint() const noexcept;
 
     /// True once the connect has succeeded (until `close()`).

@@ -22,6 +22,7 @@ namespace tfo {
 namespace detail {
 struct path_advice;
 struct path_event;
+struct path_memory_access;
 } // namespace detail
 
 /// How a `tfo::path_memory` behaves. The defaults follow the kernels that
@@ -195,7 +196,7 @@ kernel_path_record read_kernel_path_record(const boost::asio::ip::address& addre
 class path_memory : public boost::asio::execution_context::service
 {
 public:
-    /// The clock of the back-off times (replaceable with `set_clock`).
+    /// The clock of the back-off times.
     using clock_type = std::chrono::steady_clock;
 
     /// The service's identifier (Asio's service registry).
@@ -214,9 +215,6 @@ public:
 
     /// The options in force.
     path_memory_options options() const;
-
-    /// Replaces the clock (tests); an empty function restores `steady_clock::now`.
-    void set_clock(std::function<clock_type::time_point()> now);
 
     /// What is known about `destination`; a default state when nothing is.
     /// Never reads the kernel.
@@ -248,13 +246,21 @@ public:
     /// Forgets every destination; the counters are kept.
     void clear();
 
-    /// For `tfo::async_fastopen_connect` and `observe`: advice for one connect.
+private:
+    // The connect drivers and the tests reach these through
+    // detail::path_memory_access.
+    friend struct detail::path_memory_access;
+
+    // Advice for one connect.
     detail::path_advice advise(const boost::asio::ip::tcp::endpoint& destination, bool may_hedge);
 
-    /// For `tfo::async_fastopen_connect`: what one attempt taught.
+    // What one attempt taught.
     void report(const boost::asio::ip::tcp::endpoint& destination, const detail::path_event& event);
 
-private:
+    // Replaces the clock of the back-off times; an empty function restores
+    // `steady_clock::now`.
+    void set_clock(std::function<clock_type::time_point()> now);
+
     void shutdown() override;
 
     struct impl;

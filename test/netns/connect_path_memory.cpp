@@ -10,6 +10,7 @@
 // timeout. The hedge is off here (connect_hedge.cpp races it).
 
 #include <tfo/path_memory.hpp>
+#include <tfo/detail/path_memory_access.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -46,7 +47,7 @@ struct remembered : fast_open_listener
         auto o = memory.options();
         o.hedge = hedge;
         memory.set_options(o);
-        memory.set_clock([n = now] { return n->load(); });
+        tfo::detail::path_memory_access::set_clock(memory, [n = now] { return n->load(); });
     }
 
     void advance(std::chrono::milliseconds d) { now->store(now->load() + d); }

@@ -6,6 +6,7 @@
 // context, its clock, options, counters and states, and many threads at once.
 
 #include <tfo/path_memory.hpp>
+#include <tfo/detail/path_memory_access.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -44,7 +45,7 @@ struct memory_on_a_test_clock
         auto options = memory.options();
         options.seed_from_kernel = false;
         memory.set_options(options);
-        memory.set_clock([n = now] { return n->load(); });
+        tfo::detail::path_memory_access::set_clock(memory, [n = now] { return n->load(); });
     }
 
     void advance(std::chrono::milliseconds d) { now->store(now->load() + d); }
@@ -53,7 +54,7 @@ struct memory_on_a_test_clock
     {
         path_event e;
         e.kind = k;
-        memory.report(destination, e);
+        tfo::detail::path_memory_access::report(memory, destination, e);
     }
 };
 
@@ -87,20 +88,20 @@ BOOST_FIXTURE_TEST_CASE(defaults_are_documented_values, memory_on_a_test_clock)
 
 BOOST_FIXTURE_TEST_CASE(back_off_on_the_injected_clock, memory_on_a_test_clock)
 {
-    BOOST_TEST(memory.advise(destination, true).fast_open);
+    BOOST_TEST(tfo::detail::path_memory_access::advise(memory, destination, true).fast_open);
     report(path_event_kind::syn_lost);
     auto s = memory.state(destination);
     BOOST_TEST(!s.fast_open);
     BOOST_TEST((s.reason == tfo::path_reason::syn_lost));
     BOOST_TEST((s.off_until == now->load() + 1min));
-    BOOST_TEST(!memory.advise(destination, true).fast_open);
+    BOOST_TEST(!tfo::detail::path_memory_access::advise(memory, destination, true).fast_open);
     BOOST_TEST(!memory.use_deferred_connect(destination), "the option path asks the same memory");
 
     const tcp::endpoint other_port{destination.address(), 80};
-    BOOST_TEST(memory.advise(other_port, true).fast_open, "keyed by port too");
+    BOOST_TEST(tfo::detail::path_memory_access::advise(memory, other_port, true).fast_open, "keyed by port too");
 
     advance(1min);
-    const auto probe = memory.advise(destination, true);
+    const auto probe = tfo::detail::path_memory_access::advise(memory, destination, true);
     BOOST_TEST(probe.fast_open);
     BOOST_TEST(probe.probe);
     report(path_event_kind::fast_open_acked);
@@ -122,10 +123,10 @@ BOOST_FIXTURE_TEST_CASE(options_change_the_back_off, memory_on_a_test_clock)
     auto o = memory.options();
     o.first_back_off = 5s;
     memory.set_options(o);
-    memory.advise(destination, true);
+    tfo::detail::path_memory_access::advise(memory, destination, true);
     report(path_event_kind::syn_lost);
     advance(5s);
-    BOOST_TEST(memory.advise(destination, true).probe);
+    BOOST_TEST(tfo::detail::path_memory_access::advise(memory, destination, true).probe);
 }
 
 BOOST_FIXTURE_TEST_CASE(disabled_is_the_kernel_alone, memory_on_a_test_clock)
@@ -134,7 +135,7 @@ BOOST_FIXTURE_TEST_CASE(disabled_is_the_kernel_alone, memory_on_a_test_clock)
     o.enabled = false;
     memory.set_options(o);
     report(path_event_kind::syn_lost);
-    const auto a = memory.advise(destination, true);
+    const auto a = tfo::detail::path_memory_access::advise(memory, destination, true);
     BOOST_TEST(a.fast_open);
     BOOST_TEST(a.hedge_delay_us == 0u);
     BOOST_TEST(memory.counters().attempts == 0u);
@@ -157,10 +158,10 @@ BOOST_FIXTURE_TEST_CASE(bounded_number_of_destinations, memory_on_a_test_clock)
     memory.set_options(o);
     for (unsigned short port = 1; port <= 3; ++port)
     {
-        memory.advise({destination.address(), port}, true);
+        tfo::detail::path_memory_access::advise(memory, {destination.address(), port}, true);
         path_event e;
         e.kind = path_event_kind::plain_answered;
-        memory.report({destination.address(), port}, e);
+        tfo::detail::path_memory_access::report(memory, {destination.address(), port}, e);
         advance(1ms);
     }
     report(path_event_kind::syn_lost); // a fourth: the least recently used (port 1) goes
@@ -177,10 +178,10 @@ BOOST_FIXTURE_TEST_CASE(many_threads_at_once, memory_on_a_test_clock)
             for (int i = 0; i < 500; ++i)
             {
                 const tcp::endpoint d{destination.address(), static_cast<unsigned short>(1000 + i % 7)};
-                memory.advise(d, true);
+                tfo::detail::path_memory_access::advise(memory, d, true);
                 path_event e;
                 e.kind = (i + t) % 3 ? path_event_kind::fast_open_acked : path_event_kind::syn_lost;
-                memory.report(d, e);
+                tfo::detail::path_memory_access::report(memory, d, e);
                 (void)memory.state(d);
                 (void)memory.counters();
             }

@@ -72,6 +72,15 @@ public:
     /// Starts again from the first byte, for another attempt.
     void rewind() noexcept { consumed_ = index_ = offset_ = 0; }
 
+    /// Positions the cursor `n` bytes from the first (cheap when it is there).
+    void seek(std::size_t n) noexcept
+    {
+        if (n < consumed_)
+            rewind();
+        if (n != consumed_)
+            consume(n - consumed_);
+    }
+
     /// Marks `n` more bytes as written.
     void consume(std::size_t n) noexcept
     {

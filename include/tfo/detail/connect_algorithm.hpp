@@ -2,12 +2,15 @@
 // tfo: TCP Fast Open for Boost.Asio
 // Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
-// The decisions of a fast-open connect, free of sockets and of Asio's I/O
-// (the sans-io shape of Boost.MySQL): the asynchronous operation and the
-// synchronous function both drive this one algorithm, which says what to do
-// next and keeps the count of delivered bytes, so that every decision
-// (fallback, next endpoint, what a reset or a cancellation means for the
-// count) is unit-tested without a network.
+// A fast-open connect as one resumable state machine, free of sockets and of
+// Asio's I/O (the sans-io shape of Boost.MySQL). `resume` takes the result of
+// the last action and names the next one; every decision is made here: which
+// platform read follows which send, when the path memory is asked and told,
+// when an endpoint sequence moves on and when it ends, what counts as
+// delivered, which cancellation types the current action honours. Two thin
+// drivers perform the actions (impl/async_fastopen_connect.hpp): one
+// asynchronous, one synchronous; the stream uses them too. The unit tests
+// drive the algorithm with scripted results.
 //
 
 #ifndef TFO_DETAIL_CONNECT_ALGORITHM_HPP
@@ -23,75 +26,109 @@
 
 namespace tfo::detail {
 
+/// What a driver must do next, and what it resumes the algorithm with.
+enum class connect_action : std::uint8_t
+{
+    /// Ready the socket for `endpoint_index()`: close it first when
+    /// `reopen()`; open it, or reopen it for the endpoint's family when
+    /// `reopen_other_family()`. Resume with `ec`.
+    prepare_socket,
+    /// Ask the path memory for advice on `endpoint_index()` (`hedge_allowed()`
+    /// says whether the driver can race a hedge). Resume with `advice`.
+    advise,
+    /// Send the SYN with the data from `data_offset()` (0): resume with `syn`.
+    send_syn,
+    /// Wait until the socket is writable; when `hedge_delay_us()` is not 0,
+    /// race a plain connect on a second socket after that delay. Resume with
+    /// the wait's `ec`, and `hedge_started`/`hedge_connected`.
+    await_syn_ack,
+    /// Read the handshake's outcome from the kernel, given the wait error
+    /// `wait_error()`. Resume with `outcome`.
+    read_outcome,
+    /// The hedge won: the user's socket takes the hedge's connection. Resume
+    /// with nothing.
+    adopt_hedge,
+    /// Connect the ordinary way. Resume with `ec`.
+    connect,
+    /// Read the SYN's evidence after an ordinary connect. Resume with `evidence`.
+    read_evidence,
+    /// Tell the path memory `event()` about `event_endpoint_index()`. Resume
+    /// with nothing.
+    report,
+    /// Write the data from `data_offset()`. Resume with `ec` and `bytes`.
+    write,
+    /// Done: `error()`, `bytes_written()`, `established()`, `endpoint_index()`.
+    complete
+};
+
+/// The result of the last action, and the cancellation requested meanwhile.
+struct connect_event
+{
+    boost::system::error_code ec;
+    std::size_t bytes = 0;
+    syn_send_result syn;
+    path_advice advice;
+    handshake_outcome outcome;
+    syn_evidence evidence;
+    bool hedge_started = false;
+    bool hedge_connected = false;
+    boost::asio::cancellation_type cancelled = boost::asio::cancellation_type::none;
+};
+
 class connect_algorithm
 {
 public:
-    /// The next thing the I/O layer must do.
-    enum class step
+    struct options
     {
-        prepare_socket, ///< open the socket for `endpoint_index()`, reopening it when `reopen()`
-        send_syn,       ///< rewind the buffers, send the SYN with what fits; report with `syn_sent`
-        await_syn_ack,  ///< wait until the socket is writable; report with `handshake_done` (again
-                        ///< after an `unanswered` outcome: the wake-up was stale)
-        connect,        ///< rewind the buffers, connect the ordinary way; report with `handshake_done`
-        write,          ///< write the rest of the buffers; report with `written`
-        complete        ///< done: `error()`, `bytes_written()`, `established()`
+        /// Try every endpoint in turn (a sequence), reopening the socket
+        /// between them; false: the first endpoint only, on the user's socket.
+        bool every_endpoint = true;
+        /// The driver can race a hedge (the asynchronous one).
+        bool hedge_allowed = true;
     };
 
-    /// `endpoint_count` endpoints to try in turn (only the first unless
-    /// `try_every_endpoint`), to deliver `total_bytes`.
-    connect_algorithm(std::size_t endpoint_count, std::size_t total_bytes, bool try_every_endpoint) noexcept;
+    /// `endpoint_count` endpoints, to deliver `total_bytes`.
+    connect_algorithm(std::size_t endpoint_count, std::size_t total_bytes, options o) noexcept;
 
-    step start() noexcept;
+    /// The first action (the event is ignored), then the action after each
+    /// result.
+    connect_action resume(const connect_event& e) noexcept;
 
-    /// The socket for `endpoint_index()` is ready (or not: `ec`), and the
-    /// path memory advised `advice` for that endpoint: a plain connect skips
-    /// the fast-open SYN altogether.
-    step socket_prepared(const boost::system::error_code& ec, const path_advice& advice = {}) noexcept;
+    connect_action action() const noexcept { return action_; }
 
-    step syn_sent(const syn_send_result& r) noexcept;
-    step handshake_done(const handshake_outcome& h, boost::asio::cancellation_type cancelled) noexcept;
+    /// The endpoint being tried, or the one that was established.
+    std::size_t endpoint_index() const noexcept { return index_; }
 
-    /// The hedge delay for the current `await_syn_ack` (microseconds; 0: wait
-    /// for the SYN's answer alone).
+    /// For `prepare_socket`: close the socket first (a new attempt).
+    bool reopen() const noexcept { return (options_.every_endpoint && index_ > 0) || mode_ == mode::retry_plain; }
+
+    /// For `prepare_socket`: a socket open with another family is reopened
+    /// (a sequence), rather than failing with `address_family_not_supported`.
+    bool reopen_other_family() const noexcept { return options_.every_endpoint; }
+
+    bool hedge_allowed() const noexcept { return options_.hedge_allowed; }
+
+    /// For `send_syn` and `write`: where in the data the bytes to send start.
+    std::size_t data_offset() const noexcept { return written_; }
+
+    /// For `await_syn_ack`: the hedge delay in microseconds (0: wait for the
+    /// SYN's answer alone).
     std::uint32_t hedge_delay_us() const noexcept
     {
-        if (step_ != step::await_syn_ack || mode_ != mode::fast_open)
+        if (action_ != connect_action::await_syn_ack || mode_ != mode::fast_open || !options_.hedge_allowed)
             return 0;
         if (in_syn_ == 0 && !advice_.hedge_cookie_request)
             return 0; // a cookie request, where one passed before
         return advice_.hedge_delay_us;
     }
 
-    /// The hedge's plain connect started on a second socket.
-    void hedge_started() noexcept { hedge_started_ = true; }
+    /// For `read_outcome`.
+    const boost::system::error_code& wait_error() const noexcept { return wait_error_; }
 
-    /// The hedge was established first, and the socket now holds it: the
-    /// fast-open SYN's data went nowhere the operation can vouch for, so
-    /// everything is written on the hedge's connection, from the first byte
-    /// (`bytes_written()` is 0 when it returns).
-    step hedge_won(const handshake_outcome& h, boost::asio::cancellation_type cancelled) noexcept;
-
-    /// After a `connect` step that succeeded, read the SYN's evidence into
-    /// the outcome (the path memory wants to know whether plain SYNs are lost).
-    bool observe_connect() const noexcept { return mode_ == mode::plain && advice_.observe_plain; }
-
-    /// What the last handshake taught the path memory, and about which
-    /// endpoint; `kind == none` (and no RTT sample) when nothing.
+    /// For `report`: what the last handshake taught the path memory, and
+    /// about which endpoint.
     const path_event& event() const noexcept { return event_; }
     std::size_t event_endpoint_index() const noexcept { return event_index_; }
-    step written(const boost::system::error_code& ec, std::size_t n,
-                 boost::asio::cancellation_type cancelled) noexcept;
-
-    /// The endpoint being tried, or the one that was established.
-    std::size_t endpoint_index() const noexcept { return index_; }
-
-    /// Whether the socket must be closed and opened again before this attempt.
-    bool reopen() const noexcept { return (every_endpoint_ && index_ > 0) || mode_ == mode::retry_plain; }
-
-    /// The attempt is the plain retry after a reset answered SYN data: the
-    /// socket must be prepared again, whatever the path memory would advise.
-    bool retrying_plain() const noexcept { return mode_ == mode::retry_plain; }
 
     /// Bytes of the first attempt's data known to be in flight in the SYN.
     std::size_t bytes_in_syn() const noexcept { return in_syn_; }
@@ -104,16 +141,22 @@ public:
     /// stops here, whatever happens next.
     bool established() const noexcept { return established_; }
 
+    /// Some endpoint was tried: `endpoint_index()` names one.
+    bool attempted() const noexcept { return count_ != 0; }
+
+    /// The attempt is the plain retry after a reset answered SYN data.
+    bool retrying_plain() const noexcept { return mode_ == mode::retry_plain; }
+
     /// The operation's result, once `complete`.
     const boost::system::error_code& error() const noexcept { return result_; }
 
-    /// The cancellation types the current step honours: `total` only while no
-    /// byte of the data has left the host, since a SYN or a write that went
-    /// out cannot be undone.
+    /// The cancellation types the current action honours: `total` only while
+    /// no byte of the data has left the host, since a SYN or a write that
+    /// went out cannot be undone.
     boost::asio::cancellation_type honoured_cancellation() const noexcept;
 
 private:
-    enum class mode
+    enum class mode : std::uint8_t
     {
         fast_open,  // a SYN sent by the platform, with data or a cookie request
         fall_back,  // the platform cannot do Fast Open: a plain connect, nothing to learn
@@ -121,25 +164,45 @@ private:
         retry_plain // a reset answered SYN data: once more, plain
     };
 
+    connect_action start() noexcept;
+    connect_action socket_prepared(const boost::system::error_code& ec) noexcept;
+    connect_action advised(const path_advice& advice) noexcept;
+    connect_action syn_sent(const syn_send_result& r) noexcept;
+    connect_action wait_ended(const connect_event& e) noexcept;
+    connect_action outcome_read(const handshake_outcome& h, boost::asio::cancellation_type cancelled) noexcept;
+    connect_action connected(const boost::system::error_code& ec, boost::asio::cancellation_type cancelled) noexcept;
+    connect_action handshake_done(const handshake_outcome& h, boost::asio::cancellation_type cancelled) noexcept;
+    connect_action after_handshake(const handshake_outcome& h, boost::asio::cancellation_type cancelled) noexcept;
+    connect_action hedge_won(boost::asio::cancellation_type cancelled) noexcept;
+    connect_action written(const boost::system::error_code& ec, std::size_t n,
+                           boost::asio::cancellation_type cancelled) noexcept;
+    connect_action reported() noexcept;
+
     void learn(const path_event& e) noexcept;
-    step next_endpoint(const boost::system::error_code& ec) noexcept;
-    step finish(const boost::system::error_code& ec) noexcept;
-    step write_or_finish() noexcept;
+    connect_action report_then(connect_action next) noexcept;
+    connect_action next_endpoint(const boost::system::error_code& ec) noexcept;
+    connect_action finish(const boost::system::error_code& ec) noexcept;
+    connect_action write_or_finish() noexcept;
 
     std::size_t count_;
     std::size_t total_;
-    bool every_endpoint_;
+    options options_;
     std::size_t index_ = 0;
     std::size_t in_syn_ = 0;
     std::size_t written_ = 0;
+    bool started_ = false;
     bool established_ = false;
-    step step_ = step::prepare_socket;
+    bool hedge_started_ = false;
+    bool hedge_connected_ = false;
+    bool retried_ = false;
+    connect_action action_ = connect_action::prepare_socket;
+    connect_action after_report_ = connect_action::complete;
     mode mode_ = mode::fast_open;
     path_advice advice_;
-    bool hedge_started_ = false;
-    bool retried_ = false;
     path_event event_;
     std::size_t event_index_ = 0;
+    boost::system::error_code wait_error_;
+    handshake_outcome connect_outcome_; // an ordinary connect's, while its evidence is read
     boost::system::error_code result_;
 };
 

@@ -7,7 +7,9 @@
 #define TFO_IMPL_ASYNC_FASTOPEN_CONNECT_HPP
 
 #include <tfo/detail/buffer_cursor.hpp>
+#include <tfo/detail/completion.hpp>
 #include <tfo/detail/connect_algorithm.hpp>
+#include <tfo/detail/path_memory_access.hpp>
 #include <tfo/detail/platform.hpp>
 #include <tfo/fast_open_info.hpp>
 #include <tfo/path_memory.hpp>
@@ -19,10 +21,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
-#include <boost/throw_exception.hpp>
-#include <boost/system/system_error.hpp>
 
 #include <array>
 #include <chrono>
@@ -89,67 +88,106 @@ path_memory& path_memory_of(Socket& socket)
         boost::asio::query(socket.get_executor(), boost::asio::execution::context));
 }
 
-// Tells the path memory what the last handshake taught, if anything.
-template <typename Endpoints>
-void report_event(path_memory& memory, const connect_algorithm& algorithm, const Endpoints& endpoints)
-{
-    const path_event& e = algorithm.event();
-    if (e.kind != path_event_kind::none || e.rtt_us != 0 || e.hedge_started)
-        memory.report(endpoint_at(endpoints, algorithm.event_endpoint_index()), e);
-}
-
-// The outcome of a plain connect that ended with `ec`, with the SYN's
-// evidence when the algorithm wants it (one TCP_INFO read).
-template <typename Socket>
-handshake_outcome plain_connect_outcome(const connect_algorithm& algorithm, Socket& socket,
-                                        const boost::system::error_code& ec)
-{
-    handshake_outcome h = outcome_of_connect_error(ec);
-    if (!ec && algorithm.observe_connect())
-        h.syn = platform::read_syn_evidence(socket.native_handle());
-    return h;
-}
-
-// The steps that never wait: readying the socket and sending the SYN. Runs
-// them until the algorithm asks for one that waits (or completes), so that
-// the asynchronous operation and the synchronous function share them.
+// What a connect works on, and the actions of the algorithm that never wait,
+// performed the same way for both drivers.
 template <typename Socket, typename Endpoints, typename Buffers>
-connect_algorithm::step run_immediate_steps(connect_algorithm& algorithm, connect_algorithm::step step,
-                                            Socket& socket, const Endpoints& endpoints,
-                                            buffer_cursor<Buffers>& cursor, bool may_reopen,
-                                            path_memory& memory, bool may_hedge)
+class connect_io
 {
-    using step_type = connect_algorithm::step;
-    for (;;)
+public:
+    connect_io(Socket& s, const Endpoints& e, const Buffers& b)
+        : socket(s), memory(path_memory_of(s)), endpoints(e), cursor(b)
     {
-        if (step == step_type::prepare_socket)
+    }
+
+    boost::asio::ip::tcp::endpoint endpoint(const connect_algorithm& algorithm) const
+    {
+        return endpoint_at(endpoints, algorithm.endpoint_index());
+    }
+
+    // The data to send, from where the algorithm says.
+    prepared_buffers data(const connect_algorithm& algorithm)
+    {
+        cursor.seek(algorithm.data_offset());
+        return cursor.prepare();
+    }
+
+    // Performs actions from `next` on until one that waits, `adopt_hedge` or
+    // `complete`, which it returns.
+    connect_action run(connect_algorithm& algorithm, connect_action next, boost::asio::cancellation_type cancelled)
+    {
+        for (;;)
         {
-            if (algorithm.reopen())
+            connect_event e;
+            e.cancelled = cancelled;
+            switch (next)
             {
-                boost::system::error_code ignored;
-                socket.close(ignored);
+            case connect_action::prepare_socket:
+                if (algorithm.reopen())
+                {
+                    boost::system::error_code ignored;
+                    socket.close(ignored);
+                }
+                e.ec = prepare_socket(socket, endpoint(algorithm).protocol(), algorithm.reopen_other_family());
+                break;
+            case connect_action::advise:
+                e.advice = path_memory_access::advise(memory, endpoint(algorithm), algorithm.hedge_allowed());
+                break;
+            case connect_action::send_syn:
+            {
+                const boost::asio::ip::tcp::endpoint to = endpoint(algorithm);
+                const prepared_buffers first = data(algorithm);
+                e.syn = platform::send_syn(socket.native_handle(), to.data(), to.size(), first.begin(), first.count());
+                break;
             }
-            const boost::asio::ip::tcp::endpoint endpoint = endpoint_at(endpoints, algorithm.endpoint_index());
-            const boost::system::error_code ec = prepare_socket(socket, endpoint.protocol(), may_reopen);
-            step = algorithm.socket_prepared(
-                ec, ec || algorithm.retrying_plain() ? path_advice{} : memory.advise(endpoint, may_hedge));
+            case connect_action::read_outcome:
+                e.outcome = platform::read_handshake_outcome(socket.native_handle(), algorithm.wait_error());
+                break;
+            case connect_action::read_evidence:
+                e.evidence = platform::read_syn_evidence(socket.native_handle());
+                break;
+            case connect_action::report:
+                path_memory_access::report(memory, endpoint_at(endpoints, algorithm.event_endpoint_index()),
+                                           algorithm.event());
+                break;
+            default:
+                return next;
+            }
+            next = algorithm.resume(e);
         }
-        else if (step == step_type::send_syn)
+    }
+
+    Socket& socket;
+    path_memory& memory;
+    Endpoints endpoints;
+    buffer_cursor<Buffers> cursor;
+};
+
+// The synchronous driver: performs each waiting action by blocking. It never
+// hedges (the algorithm is told so): a blocking call has no second
+// operation to race.
+template <typename Socket, typename Endpoints, typename Buffers>
+void run_connect(connect_io<Socket, Endpoints, Buffers>& io, connect_algorithm& algorithm)
+{
+    const auto none = boost::asio::cancellation_type::none;
+    connect_action next = io.run(algorithm, algorithm.resume({}), none);
+    while (next != connect_action::complete)
+    {
+        connect_event e;
+        switch (next)
         {
-            cursor.rewind(); // every attempt starts from the first byte
-            const boost::asio::ip::tcp::endpoint endpoint = endpoint_at(endpoints, algorithm.endpoint_index());
-            const prepared_buffers first = cursor.prepare();
-            const syn_send_result r = platform::send_syn(socket.native_handle(), endpoint.data(), endpoint.size(),
-                                                         first.begin(), first.count());
-            cursor.consume(r.bytes);
-            step = algorithm.syn_sent(r);
+        case connect_action::await_syn_ack:
+            io.socket.wait(boost::asio::socket_base::wait_write, e.ec);
+            break;
+        case connect_action::connect:
+            io.socket.connect(io.endpoint(algorithm), e.ec);
+            break;
+        case connect_action::write:
+            e.bytes = io.socket.write_some(io.data(algorithm), e.ec);
+            break;
+        default: // adopt_hedge: there is no hedge here
+            break;
         }
-        else
-        {
-            if (step == step_type::connect)
-                cursor.rewind();
-            return step;
-        }
+        next = io.run(algorithm, algorithm.resume(e), none);
     }
 }
 
@@ -248,35 +286,40 @@ struct hedge_race_over
     }
 };
 
-template <typename Socket, typename Endpoints, typename Buffers, bool Ranged>
+// What the asynchronous operation completes with.
+enum class connect_completion
+{
+    single,   // (ec, bytes_written)
+    sequence, // (ec, the endpoint established or a default one, bytes_written)
+    attempted // (ec, the endpoint last tried, bytes_written): the stream's connect_endpoint()
+};
+
+// The asynchronous driver: performs each waiting action asynchronously, and
+// races the hedge where the algorithm arms one.
+template <typename Socket, typename Endpoints, typename Buffers, connect_completion Completion>
 class fastopen_connect_op
 {
 public:
     fastopen_connect_op(Socket& socket, const Endpoints& endpoints, const Buffers& buffers)
-        : socket_(socket), memory_(path_memory_of(socket)), endpoints_(endpoints), cursor_(buffers),
-          algorithm_(endpoint_count(endpoints_), cursor_.total(), Ranged)
+        : io_(socket, endpoints, buffers),
+          algorithm_(endpoint_count(io_.endpoints), io_.cursor.total(),
+                     {Completion != connect_completion::single, true})
     {
     }
 
-    // Entry from async_compose, and re-entry after a posted completion.
     template <typename Self>
     void operator()(Self& self)
     {
-        if (wait_ == wait::posted_completion)
-            return complete(self);
-        run(self, algorithm_.start());
+        run(self, algorithm_.resume({}));
     }
 
-    // Completion of async_wait (the fast-open SYN) or async_connect (the fallback).
+    // Completion of async_wait (the SYN's answer) or async_connect.
     template <typename Self>
     void operator()(Self& self, boost::system::error_code ec)
     {
-        const handshake_outcome h = wait_ == wait::syn_ack
-                                        ? platform::read_handshake_outcome(socket_.native_handle(), ec)
-                                        : plain_connect_outcome(algorithm_, socket_, ec);
-        const step next = algorithm_.handshake_done(h, self.cancelled());
-        report_event(memory_, algorithm_, endpoints_);
-        run(self, next);
+        connect_event e;
+        e.ec = ec;
+        resume(self, e);
     }
 
     // Completion of a hedged wait: the fast-open SYN's answer raced against
@@ -287,32 +330,23 @@ public:
     {
         // Both operations have completed: nothing is pending on either socket.
         auto parts = std::move(hedge_);
-        if (hedge_started)
-            algorithm_.hedge_started();
-        step next;
+        connect_event e;
+        e.ec = wait_ec;
+        e.hedge_started = hedge_started;
         // A socket the user closed ends the operation, even when the hedge
         // connected meanwhile: it must not come back to life.
-        const bool hedge_connected = hedge_started && !hedge_ec && socket_.is_open();
-        if (hedge_connected && !first_socket_established())
+        e.hedge_connected = !hedge_ec && io_.socket.is_open();
+        e.cancelled = self.cancelled();
+        continuation_ = true;
+        connect_action next = io_.run(algorithm_, algorithm_.resume(e), e.cancelled);
+        if (next == connect_action::adopt_hedge)
         {
-            // The hedge won: the user's socket takes its connection (closing
-            // the silent one) and the data goes out on it from the first byte.
-            socket_ = std::move(parts->socket);
-            next = algorithm_.hedge_won({}, self.cancelled());
-            cursor_.rewind();
+            // The user's socket takes the hedge's connection, closing the silent one.
+            io_.socket = std::move(parts->socket);
+            connect_event adopted;
+            adopted.cancelled = e.cancelled;
+            next = algorithm_.resume(adopted);
         }
-        else
-        {
-            // The SYN was answered first (or at the same time: the
-            // connection that carries the data wins), or the wait was
-            // cancelled; the hedge socket closes with `parts`. Its wait was
-            // cancelled when the hedge connected at the same time.
-            next = algorithm_.handshake_done(
-                platform::read_handshake_outcome(socket_.native_handle(),
-                                                 hedge_connected ? boost::system::error_code() : wait_ec),
-                self.cancelled());
-        }
-        report_event(memory_, algorithm_, endpoints_);
         run(self, next);
     }
 
@@ -320,53 +354,40 @@ public:
     template <typename Self>
     void operator()(Self& self, boost::system::error_code ec, std::size_t n)
     {
-        cursor_.consume(n);
-        run(self, algorithm_.written(ec, n, self.cancelled()));
+        connect_event e;
+        e.ec = ec;
+        e.bytes = n;
+        resume(self, e);
     }
 
 private:
-    using step = connect_algorithm::step;
-
-    enum class wait
+    template <typename Self>
+    void resume(Self& self, connect_event& e)
     {
-        none,
-        syn_ack,          // SYN sent by the platform, waiting for writable
-        connect,          // plain async_connect, after a fallback
-        write,
-        posted_completion
-    };
-
-    bool first_socket_established() const
-    {
-        boost::system::error_code ec;
-        const fast_open_info info = platform::read_fast_open_info(socket_.native_handle(), ec);
-        return !ec && info.state == tcp_state::established;
+        continuation_ = true;
+        e.cancelled = self.cancelled();
+        run(self, algorithm_.resume(e));
     }
 
     template <typename Self>
-    void run(Self& self, step next)
+    void run(Self& self, connect_action next)
     {
-        next = run_immediate_steps(algorithm_, next, socket_, endpoints_, cursor_, Ranged, memory_, true);
-        if (next == step::complete)
-            return finish(self);
+        next = io_.run(algorithm_, next, self.cancelled());
+        if (next == connect_action::complete)
+            return complete(self);
         // From here on `self` may be moved: every member is set first.
         self.reset_cancellation_state(cancellation_mask{algorithm_.honoured_cancellation()});
+        Socket& socket = io_.socket;
         switch (next)
         {
-        case step::await_syn_ack:
-            wait_ = wait::syn_ack;
+        case connect_action::await_syn_ack:
             if (const std::uint32_t delay = algorithm_.hedge_delay_us(); delay != 0)
                 return hedged_wait(self, delay);
-            socket_.async_wait(boost::asio::socket_base::wait_write, std::move(self));
-            return;
-        case step::connect:
-            wait_ = wait::connect;
-            socket_.async_connect(endpoint_at(endpoints_, algorithm_.endpoint_index()), std::move(self));
-            return;
-        default:
-            wait_ = wait::write;
-            socket_.async_write_some(cursor_.prepare(), std::move(self));
-            return;
+            return socket.async_wait(boost::asio::socket_base::wait_write, std::move(self));
+        case connect_action::connect:
+            return socket.async_connect(io_.endpoint(algorithm_), std::move(self));
+        default: // write
+            return socket.async_write_some(io_.data(algorithm_), std::move(self));
         }
     }
 
@@ -379,49 +400,39 @@ private:
         using parts_type = hedge_parts<Socket>;
         using allocator_type = typename std::allocator_traits<
             boost::asio::associated_allocator_t<Self>>::template rebind_alloc<parts_type>;
+        Socket& socket = io_.socket;
         hedge_ = std::allocate_shared<parts_type>(allocator_type(boost::asio::get_associated_allocator(self)),
-                                                  socket_.get_executor());
+                                                  socket.get_executor());
         parts_type& parts = *hedge_;
         auto hedge = boost::asio::async_compose<const boost::asio::deferred_t&,
                                                 void(boost::system::error_code, bool)>(
-            hedge_op<Socket>(parts, socket_.native_handle(), endpoint_at(endpoints_, algorithm_.endpoint_index()),
-                             delay_us),
+            hedge_op<Socket>(parts, socket.native_handle(), io_.endpoint(algorithm_), delay_us),
             boost::asio::deferred, parts.socket, parts.timer);
         boost::asio::experimental::make_parallel_group(
-            socket_.async_wait(boost::asio::socket_base::wait_write, boost::asio::deferred), std::move(hedge))
+            socket.async_wait(boost::asio::socket_base::wait_write, boost::asio::deferred), std::move(hedge))
             .async_wait(hedge_race_over(), std::move(self));
-    }
-
-    // Completes now if an asynchronous step already ran; otherwise posts, so
-    // that the handler never runs inside the initiating function.
-    template <typename Self>
-    void finish(Self& self)
-    {
-        if (wait_ != wait::none)
-            return complete(self);
-        wait_ = wait::posted_completion;
-        boost::asio::post(socket_.get_executor(), std::move(self));
     }
 
     template <typename Self>
     void complete(Self& self)
     {
+        const auto executor = io_.socket.get_executor();
         const boost::system::error_code ec = algorithm_.error();
-        if constexpr (Ranged)
-            self.complete(ec,
-                          algorithm_.established() ? endpoint_at(endpoints_, algorithm_.endpoint_index())
-                                                   : boost::asio::ip::tcp::endpoint(),
-                          algorithm_.bytes_written());
+        const std::size_t n = algorithm_.bytes_written();
+        if constexpr (Completion == connect_completion::single)
+            detail::complete(self, continuation_, executor, ec, n);
         else
-            self.complete(ec, algorithm_.bytes_written());
+        {
+            const bool name_it = Completion == connect_completion::sequence ? algorithm_.established()
+                                                                            : algorithm_.attempted();
+            detail::complete(self, continuation_, executor, ec,
+                             name_it ? io_.endpoint(algorithm_) : boost::asio::ip::tcp::endpoint(), n);
+        }
     }
 
-    Socket& socket_;
-    path_memory& memory_;
-    Endpoints endpoints_;
-    buffer_cursor<Buffers> cursor_;
+    connect_io<Socket, Endpoints, Buffers> io_;
     connect_algorithm algorithm_;
-    wait wait_ = wait::none;
+    bool continuation_ = false;
     std::shared_ptr<hedge_parts<Socket>> hedge_;
 };
 
@@ -436,7 +447,8 @@ auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tc
                             CompletionToken&& token)
 {
     using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
-    using op = detail::fastopen_connect_op<socket_type, detail::single_endpoint, ConstBufferSequence, false>;
+    using op = detail::fastopen_connect_op<socket_type, detail::single_endpoint, ConstBufferSequence,
+                                           detail::connect_completion::single>;
     return boost::asio::async_compose<CompletionToken, void(boost::system::error_code, std::size_t)>(
         op(socket, detail::single_endpoint{endpoint}, buffers), token, socket);
 }
@@ -449,7 +461,8 @@ auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tc
                             CompletionToken&& token)
 {
     using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
-    using op = detail::fastopen_connect_op<socket_type, EndpointSequence, ConstBufferSequence, true>;
+    using op = detail::fastopen_connect_op<socket_type, EndpointSequence, ConstBufferSequence,
+                                           detail::connect_completion::sequence>;
     return boost::asio::async_compose<CompletionToken,
                                       void(boost::system::error_code, boost::asio::ip::tcp::endpoint, std::size_t)>(
         op(socket, endpoints, buffers), token, socket);
@@ -461,43 +474,11 @@ std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::t
                              const boost::asio::ip::tcp::endpoint& endpoint, const ConstBufferSequence& buffers,
                              boost::system::error_code& ec)
 {
-    using step = detail::connect_algorithm::step;
-    const detail::single_endpoint endpoints{endpoint};
-    detail::buffer_cursor<ConstBufferSequence> cursor(buffers);
-    detail::connect_algorithm algorithm(1, cursor.total(), false);
-    path_memory& memory = detail::path_memory_of(socket);
-    step next = algorithm.start();
-    for (;;)
-    {
-        // No hedge: a blocking call has no second thread to race with.
-        next = detail::run_immediate_steps(algorithm, next, socket, endpoints, cursor, false, memory, false);
-        boost::system::error_code step_ec;
-        switch (next)
-        {
-        case step::await_syn_ack:
-            socket.wait(boost::asio::socket_base::wait_write, step_ec);
-            next = algorithm.handshake_done(detail::platform::read_handshake_outcome(socket.native_handle(), step_ec),
-                                            boost::asio::cancellation_type::none);
-            detail::report_event(memory, algorithm, endpoints);
-            break;
-        case step::connect:
-            socket.connect(endpoint, step_ec);
-            next = algorithm.handshake_done(detail::plain_connect_outcome(algorithm, socket, step_ec),
-                                            boost::asio::cancellation_type::none);
-            detail::report_event(memory, algorithm, endpoints);
-            break;
-        case step::write:
-        {
-            const std::size_t n = socket.write_some(cursor.prepare(), step_ec);
-            cursor.consume(n);
-            next = algorithm.written(step_ec, n, boost::asio::cancellation_type::none);
-            break;
-        }
-        default:
-            ec = algorithm.error();
-            return algorithm.bytes_written();
-        }
-    }
+    detail::connect_io io(socket, detail::single_endpoint{endpoint}, buffers);
+    detail::connect_algorithm algorithm(1, io.cursor.total(), {false, false});
+    detail::run_connect(io, algorithm);
+    ec = algorithm.error();
+    return algorithm.bytes_written();
 }
 
 template <typename Executor, typename ConstBufferSequence>
@@ -505,11 +486,37 @@ template <typename Executor, typename ConstBufferSequence>
 std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
                              const boost::asio::ip::tcp::endpoint& endpoint, const ConstBufferSequence& buffers)
 {
-    boost::system::error_code ec;
-    std::size_t n = fastopen_connect(socket, endpoint, buffers, ec);
-    if (ec)
-        boost::throw_exception(boost::system::system_error(ec, "tfo::fastopen_connect"));
-    return n;
+    return detail::call_or_throw("tfo::fastopen_connect", [&](boost::system::error_code& ec) {
+        return fastopen_connect(socket, endpoint, buffers, ec);
+    });
+}
+
+template <typename Executor, typename EndpointSequence, typename ConstBufferSequence>
+    requires (bool(boost::asio::is_endpoint_sequence<EndpointSequence>::value)) &&
+             boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+fastopen_connect_result fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
+                                         const EndpointSequence& endpoints, const ConstBufferSequence& buffers,
+                                         boost::system::error_code& ec)
+{
+    detail::connect_io<boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>, const EndpointSequence&,
+                       ConstBufferSequence>
+        io(socket, endpoints, buffers);
+    detail::connect_algorithm algorithm(detail::endpoint_count(endpoints), io.cursor.total(), {true, false});
+    detail::run_connect(io, algorithm);
+    ec = algorithm.error();
+    return {algorithm.established() ? io.endpoint(algorithm) : boost::asio::ip::tcp::endpoint(),
+            algorithm.bytes_written()};
+}
+
+template <typename Executor, typename EndpointSequence, typename ConstBufferSequence>
+    requires (bool(boost::asio::is_endpoint_sequence<EndpointSequence>::value)) &&
+             boost::asio::is_const_buffer_sequence<ConstBufferSequence>::value
+fastopen_connect_result fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>& socket,
+                                         const EndpointSequence& endpoints, const ConstBufferSequence& buffers)
+{
+    return detail::call_or_throw("tfo::fastopen_connect", [&](boost::system::error_code& ec) {
+        return fastopen_connect(socket, endpoints, buffers, ec);
+    });
 }
 
 } // namespace tfo

@@ -23,10 +23,15 @@
 #include <boost/system/system_error.hpp>
 
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
 namespace tfo::detail {
+
+// The stream's endpoints, as the connect drivers walk them (the stream
+// outlives its connect, so they are not copied).
+using endpoint_span = std::span<const boost::asio::ip::tcp::endpoint>;
 
 enum class lazy_connect : unsigned char
 {
@@ -86,6 +91,8 @@ struct fast_open_stream_impl
     }
 
     // The connect is over: record it, and wake an operation waiting for it.
+    // `connected` is the endpoint the connect tried last (the established
+    // one, if any).
     void connect_finished(boost::system::error_code ec, const boost::asio::ip::tcp::endpoint& connected)
     {
         connect_cancel.slot().clear();
@@ -95,18 +102,14 @@ struct fast_open_stream_impl
                 ec = boost::asio::error::timed_out;
             state = lazy_connect::failed;
             connect_error = ec;
-            // With several endpoints every one was tried, unless the connect was stopped midway.
-            const bool stopped = ec == boost::asio::error::operation_aborted || ec == boost::asio::error::timed_out;
-            endpoint = endpoints.size() == 1 || (!stopped && !endpoints.empty()) ? endpoints.back()
-                                                                                 : boost::asio::ip::tcp::endpoint();
             boost::system::error_code ignored;
             socket.close(ignored);
         }
         else
         {
             state = lazy_connect::open;
-            endpoint = connected;
         }
+        endpoint = connected;
         connect_timed_out = false;
         connect_done.cancel();
     }
@@ -166,12 +169,9 @@ public:
     {
     }
 
-    // Entry, and re-entry after a posted completion.
     template <typename Self>
     void operator()(Self& self)
     {
-        if (step_ == step::posted)
-            return self.complete(result_, 0);
         self.reset_cancellation_state(boost::asio::enable_total_cancellation());
         impl_type& impl = *impl_;
         auto& side = impl.side(IsRead);
@@ -231,16 +231,14 @@ public:
         transfer(self);
     }
 
-    // Completion of the single-endpoint connect, or of the transfer.
+    // Completion of the transfer.
     template <typename Self>
     void operator()(Self& self, boost::system::error_code ec, std::size_t n)
     {
-        if (step_ == step::connecting)
-            return connected(self, ec, impl_->endpoints.front(), n);
         finish(self, ec, n);
     }
 
-    // Completion of the endpoint-sequence connect.
+    // Completion of the connect.
     template <typename Self>
     void operator()(Self& self, boost::system::error_code ec, boost::asio::ip::tcp::endpoint endpoint, std::size_t n)
     {
@@ -253,8 +251,7 @@ private:
         starting,
         connecting,
         waiting,
-        transferring,
-        posted
+        transferring
     };
 
     template <typename Self>
@@ -286,13 +283,16 @@ private:
             start_connect(impl, data, std::move(handler));
     }
 
+    // The connect algorithm's asynchronous driver over the stream's
+    // endpoints, however many: it reports the endpoint it tried last.
     template <typename ConstBuffers, typename Handler>
     static void start_connect(impl_type& impl, const ConstBuffers& data, Handler&& handler)
     {
-        if (impl.endpoints.size() == 1)
-            tfo::async_fastopen_connect(impl.socket, impl.endpoints.front(), data, std::forward<Handler>(handler));
-        else
-            tfo::async_fastopen_connect(impl.socket, impl.endpoints, data, std::forward<Handler>(handler));
+        using op = fastopen_connect_op<typename impl_type::socket_type, endpoint_span, ConstBuffers,
+                                       connect_completion::attempted>;
+        boost::asio::async_compose<Handler, void(boost::system::error_code, boost::asio::ip::tcp::endpoint,
+                                                 std::size_t)>(op(impl.socket, impl.endpoints, data), handler,
+                                                               impl.socket);
     }
 
     template <typename Self>
@@ -343,12 +343,7 @@ private:
             side.timed_out = false;
             ec = boost::asio::error::timed_out;
         }
-        if (started_)
-            return self.complete(ec, n);
-        // Nothing asynchronous ran yet: never complete inside the initiating call.
-        result_ = ec;
-        step_ = step::posted;
-        boost::asio::post(impl.socket.get_executor(), std::move(self));
+        detail::complete(self, started_, impl.socket.get_executor(), ec, n);
     }
 
     std::shared_ptr<impl_type> impl_;
@@ -356,7 +351,6 @@ private:
     step step_ = step::starting;
     bool armed_ = false;
     bool started_ = false;
-    boost::system::error_code result_;
 };
 
 // The initiation of async_read_some and async_write_some. A connected stream
@@ -593,36 +587,20 @@ std::size_t basic_fast_open_stream<Executor>::connect_now(const ConstBufferSeque
                                                           boost::system::error_code& ec)
 {
     auto& impl = *impl_;
-    if (!impl.has_destination || impl.endpoints.empty())
+    if (!impl.has_destination)
     {
-        ec = impl.has_destination ? boost::system::error_code(boost::asio::error::not_found)
-                                  : boost::system::error_code(boost::asio::error::not_connected);
+        ec = boost::asio::error::not_connected;
         return 0;
     }
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < impl.endpoints.size(); ++i)
-    {
-        if (i > 0)
-        {
-            boost::system::error_code ignored;
-            impl.socket.close(ignored);
-        }
-        n = tfo::fastopen_connect(impl.socket, impl.endpoints[i], buffers, ec);
-        if (!ec)
-        {
-            impl.state = detail::lazy_connect::open;
-            impl.endpoint = impl.endpoints[i];
-            return n;
-        }
-        if (n > 0)
-        {
-            impl.connect_finished(ec, {});
-            impl.endpoint = impl.endpoints[i]; // connected, then the write failed: no other endpoint to try
-            return n;
-        }
-    }
-    impl.connect_finished(ec, {});
-    return n;
+    // The connect algorithm's synchronous driver, as the asynchronous
+    // connect uses its asynchronous one: the same decisions on both paths.
+    detail::connect_io<next_layer_type, detail::endpoint_span, ConstBufferSequence> io(
+        impl.socket, impl.endpoints, buffers);
+    detail::connect_algorithm algorithm(impl.endpoints.size(), io.cursor.total(), {true, false});
+    detail::run_connect(io, algorithm);
+    ec = algorithm.error();
+    impl.connect_finished(ec, algorithm.attempted() ? io.endpoint(algorithm) : endpoint_type());
+    return algorithm.bytes_written();
 }
 
 template <typename Executor>
@@ -662,11 +640,8 @@ template <typename Executor>
 template <typename MutableBufferSequence>
 std::size_t basic_fast_open_stream<Executor>::read_some(const MutableBufferSequence& buffers)
 {
-    boost::system::error_code ec;
-    std::size_t n = read_some(buffers, ec);
-    if (ec)
-        boost::throw_exception(boost::system::system_error(ec, "tfo::fast_open_stream::read_some"));
-    return n;
+    return detail::call_or_throw("tfo::fast_open_stream::read_some",
+                                 [&](boost::system::error_code& ec) { return read_some(buffers, ec); });
 }
 
 template <typename Executor>
@@ -686,11 +661,8 @@ template <typename Executor>
 template <typename ConstBufferSequence>
 std::size_t basic_fast_open_stream<Executor>::write_some(const ConstBufferSequence& buffers)
 {
-    boost::system::error_code ec;
-    std::size_t n = write_some(buffers, ec);
-    if (ec)
-        boost::throw_exception(boost::system::system_error(ec, "tfo::fast_open_stream::write_some"));
-    return n;
+    return detail::call_or_throw("tfo::fast_open_stream::write_some",
+                                 [&](boost::system::error_code& ec) { return write_some(buffers, ec); });
 }
 
 template <typename Executor>

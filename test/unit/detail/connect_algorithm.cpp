@@ -2,9 +2,10 @@
 // tfo: TCP Fast Open for Boost.Asio
 // Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
-// The decisions of a fast-open connect, without a network: every path of the
-// algorithm that both the asynchronous and the synchronous forms drive, and
-// above all what each one reports as delivered.
+// The decisions of a fast-open connect, without a network: the algorithm
+// that both drivers (asynchronous and synchronous, and the stream through
+// them) perform, resumed with scripted results, and above all what it
+// reports as delivered.
 
 #include <tfo/detail/connect_algorithm.hpp>
 
@@ -16,11 +17,14 @@
 BOOST_AUTO_TEST_SUITE(unit_detail_connect_algorithm)
 
 namespace asio = boost::asio;
+using tfo::detail::connect_action;
 using tfo::detail::connect_algorithm;
+using tfo::detail::connect_event;
 using tfo::detail::handshake_outcome;
+using tfo::detail::path_advice;
 using tfo::detail::syn_send_outcome;
 using tfo::detail::syn_send_result;
-using step = connect_algorithm::step;
+using step = connect_action;
 using ct = asio::cancellation_type;
 
 namespace {
@@ -32,13 +36,115 @@ const handshake_outcome reset_after_handshake{asio::error::connection_reset, tru
 const handshake_outcome aborted_in_syn_sent{asio::error::operation_aborted, false};
 const handshake_outcome aborted_after_handshake{asio::error::operation_aborted, true};
 
+// A driver's part, scripted: each helper resumes the algorithm with the
+// result of the action it asked for, as the drivers would, and passes
+// through the report to the path memory (the tests read `event()`).
+
+connect_algorithm make(std::size_t endpoints, std::size_t total, bool every = true, bool hedge = true)
+{
+    return connect_algorithm(endpoints, total, {every, hedge});
+}
+
+step through_report(connect_algorithm& a, step next)
+{
+    return next == step::report ? a.resume({}) : next;
+}
+
+step start(connect_algorithm& a)
+{
+    return a.resume({});
+}
+
+// The socket is ready (or not), and the path memory advised `advice`.
+step prepared(connect_algorithm& a, const boost::system::error_code& ec = {}, const path_advice& advice = {})
+{
+    BOOST_REQUIRE((a.action() == step::prepare_socket));
+    connect_event e;
+    e.ec = ec;
+    step next = a.resume(e);
+    if (next != step::advise)
+        return next;
+    connect_event advised;
+    advised.advice = advice;
+    return a.resume(advised);
+}
+
+step sent(connect_algorithm& a, const syn_send_result& r)
+{
+    BOOST_REQUIRE((a.action() == step::send_syn));
+    connect_event e;
+    e.syn = r;
+    return a.resume(e);
+}
+
+// The handshake ended with `h`: the SYN's wait (and the platform's read),
+// or an ordinary connect (and the evidence read, when asked for).
+step answered(connect_algorithm& a, const handshake_outcome& h, ct cancelled = ct::none,
+              bool hedge_started = false)
+{
+    connect_event e;
+    e.cancelled = cancelled;
+    if (a.action() == step::connect)
+    {
+        e.ec = h.ec;
+        step next = a.resume(e);
+        if (next == step::read_evidence)
+        {
+            connect_event read;
+            read.evidence = h.syn;
+            read.cancelled = cancelled;
+            next = a.resume(read);
+        }
+        return through_report(a, next);
+    }
+    BOOST_REQUIRE((a.action() == step::await_syn_ack));
+    e.ec = h.ec;
+    e.hedge_started = hedge_started;
+    BOOST_REQUIRE((a.resume(e) == step::read_outcome));
+    BOOST_TEST(a.wait_error() == h.ec);
+    connect_event read;
+    read.outcome = h;
+    read.cancelled = cancelled;
+    return through_report(a, a.resume(read));
+}
+
+// The hedge connected while the SYN had no answer.
+step hedge_connected(connect_algorithm& a, ct cancelled = ct::none)
+{
+    BOOST_REQUIRE((a.action() == step::await_syn_ack));
+    connect_event e;
+    e.ec = asio::error::operation_aborted; // the group cancelled the SYN's wait
+    e.hedge_started = true;
+    e.hedge_connected = true;
+    e.cancelled = cancelled;
+    BOOST_REQUIRE((a.resume(e) == step::read_outcome));
+    BOOST_TEST(!a.wait_error(), "the kernel's state decides, not the group's abort");
+    connect_event read;
+    read.outcome = handshake_outcome::still_unanswered();
+    read.cancelled = cancelled;
+    BOOST_REQUIRE((a.resume(read) == step::adopt_hedge));
+    connect_event adopted;
+    adopted.cancelled = cancelled;
+    return through_report(a, a.resume(adopted));
+}
+
+step wrote(connect_algorithm& a, const boost::system::error_code& ec, std::size_t n, ct cancelled = ct::none)
+{
+    BOOST_REQUIRE((a.action() == step::write));
+    connect_event e;
+    e.ec = ec;
+    e.bytes = n;
+    e.cancelled = cancelled;
+    return a.resume(e);
+}
+
 // Starts an algorithm and sends the first SYN with `in_syn` bytes.
 connect_algorithm after_syn(std::size_t endpoints, std::size_t total, std::size_t in_syn, bool every = true)
 {
-    connect_algorithm a(endpoints, total, every);
-    BOOST_REQUIRE((a.start() == step::prepare_socket));
-    BOOST_REQUIRE((a.socket_prepared({}) == step::send_syn));
-    BOOST_REQUIRE((a.syn_sent(syn_with(in_syn)) == step::await_syn_ack));
+    auto a = make(endpoints, total, every);
+    BOOST_REQUIRE((start(a) == step::prepare_socket));
+    BOOST_REQUIRE((prepared(a) == step::send_syn));
+    BOOST_REQUIRE((sent(a, syn_with(in_syn)) == step::await_syn_ack));
     return a;
 }
 
@@ -46,8 +152,8 @@ connect_algorithm after_syn(std::size_t endpoints, std::size_t total, std::size_
 
 BOOST_AUTO_TEST_CASE(empty_sequence_is_not_found)
 {
-    connect_algorithm a(0, 10, true);
-    BOOST_TEST((a.start() == step::complete));
+    auto a = make(0, 10, true);
+    BOOST_TEST((start(a) == step::complete));
     BOOST_TEST((a.error() == asio::error::not_found));
     BOOST_TEST(a.bytes_written() == 0u);
 }
@@ -55,7 +161,7 @@ BOOST_AUTO_TEST_CASE(empty_sequence_is_not_found)
 BOOST_AUTO_TEST_CASE(everything_in_the_syn)
 {
     auto a = after_syn(1, 100, 100);
-    BOOST_TEST((a.handshake_done(established, ct::none) == step::complete));
+    BOOST_TEST((answered(a, established, ct::none) == step::complete));
     BOOST_TEST(!a.error());
     BOOST_TEST(a.bytes_written() == 100u);
     BOOST_TEST(a.established());
@@ -67,25 +173,25 @@ BOOST_AUTO_TEST_CASE(everything_in_the_syn)
 BOOST_AUTO_TEST_CASE(a_stale_wake_up_waits_again)
 {
     auto a = after_syn(2, 100, 60);
-    BOOST_TEST((a.handshake_done(handshake_outcome::still_unanswered(), ct::none) == step::await_syn_ack));
+    BOOST_TEST((answered(a, handshake_outcome::still_unanswered(), ct::none) == step::await_syn_ack));
     BOOST_TEST(a.bytes_written() == 0u);
     BOOST_TEST(!a.established());
     BOOST_TEST(a.bytes_in_syn() == 60u, "the SYN's data is still in flight");
     BOOST_TEST((a.event().kind == tfo::detail::path_event_kind::none));
     BOOST_TEST(a.hedge_delay_us() == 0u);
     // The peer refuses later: the next endpoint, from the first byte.
-    BOOST_TEST((a.handshake_done(refused, ct::none) == step::prepare_socket));
+    BOOST_TEST((answered(a, refused, ct::none) == step::prepare_socket));
     BOOST_TEST(a.bytes_written() == 0u);
     BOOST_TEST(a.endpoint_index() == 1u);
 
     auto b = after_syn(1, 100, 60);
-    BOOST_TEST((b.handshake_done(handshake_outcome::still_unanswered(), ct::none) == step::await_syn_ack));
-    BOOST_TEST((b.handshake_done(established, ct::none) == step::write));
+    BOOST_TEST((answered(b, handshake_outcome::still_unanswered(), ct::none) == step::await_syn_ack));
+    BOOST_TEST((answered(b, established, ct::none) == step::write));
     BOOST_TEST(b.bytes_written() == 60u);
 
     // Cancelled meanwhile: the operation ends, nothing delivered.
     auto c = after_syn(1, 100, 60);
-    BOOST_TEST((c.handshake_done(handshake_outcome::still_unanswered(), ct::terminal) == step::complete));
+    BOOST_TEST((answered(c, handshake_outcome::still_unanswered(), ct::terminal) == step::complete));
     BOOST_TEST((c.error() == asio::error::operation_aborted));
     BOOST_TEST(c.bytes_written() == 0u);
 }
@@ -93,9 +199,9 @@ BOOST_AUTO_TEST_CASE(a_stale_wake_up_waits_again)
 BOOST_AUTO_TEST_CASE(the_rest_is_written_after_the_handshake)
 {
     auto a = after_syn(1, 5000, 1400);
-    BOOST_TEST((a.handshake_done(established, ct::none) == step::write));
-    BOOST_TEST((a.written({}, 2000, ct::none) == step::write));
-    BOOST_TEST((a.written({}, 1600, ct::none) == step::complete));
+    BOOST_TEST((answered(a, established, ct::none) == step::write));
+    BOOST_TEST((wrote(a, {}, 2000, ct::none) == step::write));
+    BOOST_TEST((wrote(a, {}, 1600, ct::none) == step::complete));
     BOOST_TEST(!a.error());
     BOOST_TEST(a.bytes_written() == 5000u);
 }
@@ -103,7 +209,7 @@ BOOST_AUTO_TEST_CASE(the_rest_is_written_after_the_handshake)
 BOOST_AUTO_TEST_CASE(refused_syn_delivered_nothing)
 {
     auto a = after_syn(1, 100, 100);
-    BOOST_TEST((a.handshake_done(refused, ct::none) == step::complete));
+    BOOST_TEST((answered(a, refused, ct::none) == step::complete));
     BOOST_TEST((a.error() == asio::error::connection_refused));
     BOOST_TEST(a.bytes_written() == 0u);
     BOOST_TEST(!a.established());
@@ -112,17 +218,17 @@ BOOST_AUTO_TEST_CASE(refused_syn_delivered_nothing)
 BOOST_AUTO_TEST_CASE(sequence_moves_on_after_a_refusal_and_starts_again)
 {
     auto a = after_syn(3, 100, 100);
-    BOOST_TEST((a.handshake_done(refused, ct::none) == step::prepare_socket));
+    BOOST_TEST((answered(a, refused, ct::none) == step::prepare_socket));
     BOOST_TEST(a.endpoint_index() == 1u);
     BOOST_TEST(a.reopen());
     BOOST_TEST(a.bytes_in_syn() == 0u);
-    BOOST_TEST((a.socket_prepared({}) == step::send_syn));
-    BOOST_TEST((a.syn_sent({syn_send_outcome::failed, 0, asio::error::network_unreachable}) == step::prepare_socket));
+    BOOST_TEST((prepared(a) == step::send_syn));
+    BOOST_TEST((sent(a, {syn_send_outcome::failed, 0, asio::error::network_unreachable}) == step::prepare_socket));
     BOOST_TEST(a.endpoint_index() == 2u);
-    BOOST_TEST((a.socket_prepared({}) == step::send_syn));
-    BOOST_TEST((a.syn_sent(syn_with(60)) == step::await_syn_ack));
-    BOOST_TEST((a.handshake_done(established, ct::none) == step::write));
-    BOOST_TEST((a.written({}, 40, ct::none) == step::complete));
+    BOOST_TEST((prepared(a) == step::send_syn));
+    BOOST_TEST((sent(a, syn_with(60)) == step::await_syn_ack));
+    BOOST_TEST((answered(a, established, ct::none) == step::write));
+    BOOST_TEST((wrote(a, {}, 40, ct::none) == step::complete));
     BOOST_TEST(a.bytes_written() == 100u);
     BOOST_TEST(a.endpoint_index() == 2u);
 }
@@ -130,10 +236,10 @@ BOOST_AUTO_TEST_CASE(sequence_moves_on_after_a_refusal_and_starts_again)
 BOOST_AUTO_TEST_CASE(every_endpoint_refuses)
 {
     auto a = after_syn(2, 10, 10);
-    BOOST_TEST((a.handshake_done(refused, ct::none) == step::prepare_socket));
-    BOOST_TEST((a.socket_prepared({}) == step::send_syn));
-    BOOST_TEST((a.syn_sent(syn_with(10)) == step::await_syn_ack));
-    BOOST_TEST((a.handshake_done({asio::error::timed_out, false}, ct::none) == step::complete));
+    BOOST_TEST((answered(a, refused, ct::none) == step::prepare_socket));
+    BOOST_TEST((prepared(a) == step::send_syn));
+    BOOST_TEST((sent(a, syn_with(10)) == step::await_syn_ack));
+    BOOST_TEST((answered(a, {asio::error::timed_out, false}, ct::none) == step::complete));
     BOOST_TEST((a.error() == asio::error::timed_out), "the last endpoint's error");
     BOOST_TEST(a.bytes_written() == 0u);
 }
@@ -141,7 +247,7 @@ BOOST_AUTO_TEST_CASE(every_endpoint_refuses)
 BOOST_AUTO_TEST_CASE(single_endpoint_overload_never_moves_on)
 {
     auto a = after_syn(3, 10, 10, false);
-    BOOST_TEST((a.handshake_done(refused, ct::none) == step::complete));
+    BOOST_TEST((answered(a, refused, ct::none) == step::complete));
     BOOST_TEST(!a.reopen());
 }
 
@@ -149,7 +255,7 @@ BOOST_AUTO_TEST_CASE(single_endpoint_overload_never_moves_on)
 BOOST_AUTO_TEST_CASE(reset_after_the_handshake_reports_the_syn_data_as_delivered)
 {
     auto a = after_syn(1, 1000, 1000);
-    BOOST_TEST((a.handshake_done(reset_after_handshake, ct::none) == step::complete));
+    BOOST_TEST((answered(a, reset_after_handshake, ct::none) == step::complete));
     BOOST_TEST((a.error() == asio::error::connection_reset));
     BOOST_TEST(a.bytes_written() == 1000u);
     BOOST_TEST(a.established());
@@ -158,7 +264,7 @@ BOOST_AUTO_TEST_CASE(reset_after_the_handshake_reports_the_syn_data_as_delivered
 BOOST_AUTO_TEST_CASE(reset_after_the_handshake_ends_a_sequence)
 {
     auto a = after_syn(2, 1000, 1000);
-    BOOST_TEST((a.handshake_done(reset_after_handshake, ct::none) == step::complete),
+    BOOST_TEST((answered(a, reset_after_handshake, ct::none) == step::complete),
                "the next endpoint would receive the request a second time");
     BOOST_TEST(a.endpoint_index() == 0u);
     BOOST_TEST(a.bytes_written() == 1000u);
@@ -167,9 +273,9 @@ BOOST_AUTO_TEST_CASE(reset_after_the_handshake_ends_a_sequence)
 BOOST_AUTO_TEST_CASE(reset_while_writing_counts_what_went_out)
 {
     auto a = after_syn(2, 5000, 1000);
-    BOOST_TEST((a.handshake_done(established, ct::none) == step::write));
-    BOOST_TEST((a.written({}, 1500, ct::none) == step::write));
-    BOOST_TEST((a.written(asio::error::connection_reset, 0, ct::none) == step::complete));
+    BOOST_TEST((answered(a, established, ct::none) == step::write));
+    BOOST_TEST((wrote(a, {}, 1500, ct::none) == step::write));
+    BOOST_TEST((wrote(a, asio::error::connection_reset, 0, ct::none) == step::complete));
     BOOST_TEST((a.error() == asio::error::connection_reset));
     BOOST_TEST(a.bytes_written() == 2500u);
     BOOST_TEST(a.endpoint_index() == 0u);
@@ -177,20 +283,20 @@ BOOST_AUTO_TEST_CASE(reset_while_writing_counts_what_went_out)
 
 BOOST_AUTO_TEST_CASE(plain_connect_after_a_fallback)
 {
-    connect_algorithm a(1, 300, false);
-    a.start();
-    a.socket_prepared({});
-    BOOST_TEST((a.syn_sent({syn_send_outcome::fall_back, 0, {}}) == step::connect));
-    BOOST_TEST((a.handshake_done(established, ct::none) == step::write));
-    BOOST_TEST((a.written({}, 300, ct::none) == step::complete));
+    auto a = make(1, 300, false);
+    start(a);
+    prepared(a);
+    BOOST_TEST((sent(a, {syn_send_outcome::fall_back, 0, {}}) == step::connect));
+    BOOST_TEST((answered(a, established, ct::none) == step::write));
+    BOOST_TEST((wrote(a, {}, 300, ct::none) == step::complete));
     BOOST_TEST(a.bytes_written() == 300u);
 }
 
 BOOST_AUTO_TEST_CASE(a_socket_that_cannot_be_readied_stops_the_sequence)
 {
-    connect_algorithm a(3, 10, true);
-    a.start();
-    BOOST_TEST((a.socket_prepared(asio::error::already_connected) == step::complete));
+    auto a = make(3, 10, true);
+    start(a);
+    BOOST_TEST((prepared(a, asio::error::already_connected) == step::complete));
     BOOST_TEST((a.error() == asio::error::already_connected));
 }
 
@@ -200,7 +306,7 @@ BOOST_AUTO_TEST_CASE(cancelled_before_an_answer_delivered_nothing)
     for (ct type : {ct::terminal, ct::partial, ct::total})
     {
         auto a = after_syn(2, 1000, 1000);
-        BOOST_TEST((a.handshake_done(aborted_in_syn_sent, type) == step::complete));
+        BOOST_TEST((answered(a, aborted_in_syn_sent, type) == step::complete));
         BOOST_TEST((a.error() == asio::error::operation_aborted));
         BOOST_TEST(a.bytes_written() == 0u);
         BOOST_TEST(a.endpoint_index() == 0u, "cancellation stops the sequence");
@@ -212,13 +318,13 @@ BOOST_AUTO_TEST_CASE(cancelled_after_the_handshake_counts_the_syn_data)
     for (ct type : {ct::terminal, ct::partial})
     {
         auto a = after_syn(1, 1000, 1000);
-        BOOST_TEST((a.handshake_done(aborted_after_handshake, type) == step::complete));
+        BOOST_TEST((answered(a, aborted_after_handshake, type) == step::complete));
         BOOST_TEST((a.error() == asio::error::operation_aborted));
         BOOST_TEST(a.bytes_written() == 1000u);
     }
     // socket.cancel(): no slot, the wait itself was aborted.
     auto a = after_syn(1, 1000, 1000);
-    BOOST_TEST((a.handshake_done(aborted_after_handshake, ct::none) == step::complete));
+    BOOST_TEST((answered(a, aborted_after_handshake, ct::none) == step::complete));
     BOOST_TEST((a.error() == asio::error::operation_aborted));
     BOOST_TEST(a.bytes_written() == 1000u);
 }
@@ -226,7 +332,7 @@ BOOST_AUTO_TEST_CASE(cancelled_after_the_handshake_counts_the_syn_data)
 BOOST_AUTO_TEST_CASE(cancelled_when_the_handshake_completed_anyway)
 {
     auto a = after_syn(1, 1000, 400);
-    BOOST_TEST((a.handshake_done(established, ct::terminal) == step::complete));
+    BOOST_TEST((answered(a, established, ct::terminal) == step::complete));
     BOOST_TEST((a.error() == asio::error::operation_aborted));
     BOOST_TEST(a.bytes_written() == 400u);
 }
@@ -234,13 +340,13 @@ BOOST_AUTO_TEST_CASE(cancelled_when_the_handshake_completed_anyway)
 BOOST_AUTO_TEST_CASE(cancelled_while_writing_counts_what_went_out)
 {
     auto a = after_syn(1, 10000, 1000);
-    a.handshake_done(established, ct::none);
-    BOOST_TEST((a.written({}, 3000, ct::partial) == step::complete));
+    answered(a, established, ct::none);
+    BOOST_TEST((wrote(a, {}, 3000, ct::partial) == step::complete));
     BOOST_TEST((a.error() == asio::error::operation_aborted));
     BOOST_TEST(a.bytes_written() == 4000u);
     auto b = after_syn(1, 10000, 1000);
-    b.handshake_done(established, ct::none);
-    BOOST_TEST((b.written(asio::error::operation_aborted, 0, ct::terminal) == step::complete));
+    answered(b, established, ct::none);
+    BOOST_TEST((wrote(b, asio::error::operation_aborted, 0, ct::terminal) == step::complete));
     BOOST_TEST(b.bytes_written() == 1000u);
 }
 
@@ -255,24 +361,24 @@ BOOST_AUTO_TEST_CASE(total_cancellation_only_while_no_data_left_the_host)
     // A SYN with data: it may already have been delivered.
     auto data = after_syn(1, 100, 60);
     BOOST_TEST((data.honoured_cancellation() == with_side_effects));
-    BOOST_TEST((data.handshake_done(established, ct::none) == step::write));
+    BOOST_TEST((answered(data, established, ct::none) == step::write));
     BOOST_TEST((data.honoured_cancellation() == with_side_effects));
 
-    connect_algorithm plain(1, 100, false);
-    plain.start();
-    plain.socket_prepared({});
-    plain.syn_sent({syn_send_outcome::fall_back, 0, {}});
+    auto plain = make(1, 100, false);
+    start(plain);
+    prepared(plain);
+    sent(plain, {syn_send_outcome::fall_back, 0, {}});
     BOOST_TEST((plain.honoured_cancellation() == all));
-    BOOST_TEST((plain.handshake_done(established, ct::none) == step::write));
+    BOOST_TEST((answered(plain, established, ct::none) == step::write));
     BOOST_TEST((plain.honoured_cancellation() == all), "nothing written yet");
-    plain.written({}, 10, ct::none);
+    wrote(plain, {}, 10, ct::none);
     BOOST_TEST((plain.honoured_cancellation() == with_side_effects));
 }
 
 BOOST_AUTO_TEST_CASE(empty_data_completes_at_the_handshake)
 {
     auto a = after_syn(1, 0, 0);
-    BOOST_TEST((a.handshake_done(established, ct::none) == step::complete));
+    BOOST_TEST((answered(a, established, ct::none) == step::complete));
     BOOST_TEST(!a.error());
     BOOST_TEST(a.bytes_written() == 0u);
 }
@@ -315,14 +421,18 @@ using tfo::detail::syn_failure;
 
 BOOST_AUTO_TEST_CASE(plain_advice_skips_the_fast_open_syn)
 {
-    connect_algorithm a(1, 300, false);
-    a.start();
-    BOOST_TEST((a.socket_prepared({}, plain_advice()) == step::connect), "no Fast Open option at all");
-    BOOST_TEST(a.observe_connect());
+    auto a = make(1, 300, false);
+    start(a);
+    BOOST_TEST((prepared(a, {}, plain_advice()) == step::connect), "no Fast Open option at all");
     BOOST_TEST(a.hedge_delay_us() == 0u);
-    BOOST_TEST((a.handshake_done(with_evidence(false, syn_failure::none, true), ct::none) == step::write));
+    connect_event connected;
+    BOOST_TEST((a.resume(connected) == step::read_evidence), "the path memory wants the plain SYN's fate");
+    connect_event evidence;
+    evidence.evidence = with_evidence(false, syn_failure::none, true).syn;
+    BOOST_TEST((a.resume(evidence) == step::report));
+    BOOST_TEST((a.resume({}) == step::write));
     BOOST_TEST((a.event().kind == path_event_kind::plain_lost));
-    BOOST_TEST((a.written({}, 300, ct::none) == step::complete));
+    BOOST_TEST((wrote(a, {}, 300, ct::none) == step::complete));
     BOOST_TEST(a.bytes_written() == 300u);
     BOOST_TEST((a.event().kind == path_event_kind::none), "a write teaches nothing");
 }
@@ -343,28 +453,27 @@ BOOST_AUTO_TEST_CASE(the_handshake_teaches_the_path_memory)
     for (const auto& c : cases)
     {
         auto a = after_syn(1, 100, 100);
-        a.handshake_done(c.h, ct::none);
+        answered(a, c.h, ct::none);
         BOOST_TEST((a.event().kind == c.expected));
         BOOST_TEST(a.event_endpoint_index() == 0u);
     }
-    connect_algorithm fallback(1, 10, false);
-    fallback.start();
-    fallback.socket_prepared({});
-    fallback.syn_sent({syn_send_outcome::fall_back, 0, {}});
-    BOOST_TEST(!fallback.observe_connect());
-    fallback.handshake_done(with_evidence(false, syn_failure::none, true), ct::none);
+    auto fallback = make(1, 10, false);
+    start(fallback);
+    prepared(fallback);
+    sent(fallback, {syn_send_outcome::fall_back, 0, {}});
+    BOOST_TEST((fallback.resume({}) == step::write), "no evidence read, no report");
     BOOST_TEST((fallback.event().kind == path_event_kind::none), "Fast Open was not possible: nothing to learn");
 }
 
 BOOST_AUTO_TEST_CASE(the_hedge_delay_applies_to_the_fast_open_wait_only)
 {
-    connect_algorithm a(1, 100, false);
-    a.start();
-    a.socket_prepared({}, hedged(60'000));
+    auto a = make(1, 100, false);
+    start(a);
+    prepared(a, {}, hedged(60'000));
     BOOST_TEST(a.hedge_delay_us() == 0u, "not before the SYN left");
-    a.syn_sent(syn_with(100));
+    sent(a, syn_with(100));
     BOOST_TEST(a.hedge_delay_us() == 60'000u);
-    a.handshake_done(established, ct::none);
+    answered(a, established, ct::none);
     BOOST_TEST(a.hedge_delay_us() == 0u);
 }
 
@@ -372,44 +481,42 @@ BOOST_AUTO_TEST_CASE(a_cookie_request_is_hedged_only_where_none_passed_before)
 {
     auto advice = hedged(60'000);
     advice.hedge_cookie_request = false;
-    connect_algorithm cookie_request(1, 100, false);
-    cookie_request.start();
-    cookie_request.socket_prepared({}, advice);
-    cookie_request.syn_sent(syn_with(0)); // no cookie: the data waits, the SYN asks for one
+    auto cookie_request = make(1, 100, false);
+    start(cookie_request);
+    prepared(cookie_request, {}, advice);
+    sent(cookie_request, syn_with(0)); // no cookie: the data waits, the SYN asks for one
     BOOST_TEST(cookie_request.hedge_delay_us() == 0u);
 
-    connect_algorithm data(1, 100, false);
-    data.start();
-    data.socket_prepared({}, advice);
-    data.syn_sent(syn_with(100));
+    auto data = make(1, 100, false);
+    start(data);
+    prepared(data, {}, advice);
+    sent(data, syn_with(100));
     BOOST_TEST(data.hedge_delay_us() == 60'000u, "data in the SYN: hedged");
 }
 
 BOOST_AUTO_TEST_CASE(the_hedge_wins_and_everything_goes_on_its_connection)
 {
-    connect_algorithm a(1, 5000, false);
-    a.start();
-    a.socket_prepared({}, hedged(60'000));
-    a.syn_sent(syn_with(1400));
-    a.hedge_started();
-    BOOST_TEST((a.hedge_won({}, ct::none) == step::write));
+    auto a = make(1, 5000, false);
+    start(a);
+    prepared(a, {}, hedged(60'000));
+    sent(a, syn_with(1400));
+    BOOST_TEST((hedge_connected(a) == step::write));
     BOOST_TEST(a.bytes_written() == 0u, "the silent SYN's data is not counted");
     BOOST_TEST(a.bytes_in_syn() == 0u);
     BOOST_TEST(a.established());
     BOOST_TEST((a.event().kind == path_event_kind::hedge_won));
     BOOST_TEST(a.event().hedge_started);
-    BOOST_TEST((a.written({}, 5000, ct::none) == step::complete));
+    BOOST_TEST((wrote(a, {}, 5000, ct::none) == step::complete));
     BOOST_TEST(a.bytes_written() == 5000u);
 }
 
 BOOST_AUTO_TEST_CASE(the_syn_wins_over_a_started_hedge)
 {
-    connect_algorithm a(1, 100, false);
-    a.start();
-    a.socket_prepared({}, hedged(60'000));
-    a.syn_sent(syn_with(100));
-    a.hedge_started();
-    BOOST_TEST((a.handshake_done(with_evidence(true, syn_failure::none, false), ct::none) == step::complete));
+    auto a = make(1, 100, false);
+    start(a);
+    prepared(a, {}, hedged(60'000));
+    sent(a, syn_with(100));
+    BOOST_TEST((answered(a, with_evidence(true, syn_failure::none, false), ct::none, true) == step::complete));
     BOOST_TEST((a.event().kind == path_event_kind::fast_open_acked));
     BOOST_TEST(a.event().hedge_started, "counted as a hedge started, not won");
     BOOST_TEST(a.bytes_written() == 100u);
@@ -417,12 +524,11 @@ BOOST_AUTO_TEST_CASE(the_syn_wins_over_a_started_hedge)
 
 BOOST_AUTO_TEST_CASE(cancelled_while_the_hedge_raced)
 {
-    connect_algorithm a(1, 100, false);
-    a.start();
-    a.socket_prepared({}, hedged(60'000));
-    a.syn_sent(syn_with(100));
-    a.hedge_started();
-    BOOST_TEST((a.handshake_done(aborted_in_syn_sent, ct::terminal) == step::complete));
+    auto a = make(1, 100, false);
+    start(a);
+    prepared(a, {}, hedged(60'000));
+    sent(a, syn_with(100));
+    BOOST_TEST((answered(a, aborted_in_syn_sent, ct::terminal, true) == step::complete));
     BOOST_TEST((a.error() == asio::error::operation_aborted));
     BOOST_TEST(a.bytes_written() == 0u);
     BOOST_TEST(a.event().hedge_started);
@@ -431,31 +537,31 @@ BOOST_AUTO_TEST_CASE(cancelled_while_the_hedge_raced)
 // Item (c): a reset in answer to SYN data, where connections were accepted before.
 BOOST_AUTO_TEST_CASE(a_reset_to_syn_data_is_retried_once_plain)
 {
-    connect_algorithm a(1, 100, false);
-    a.start();
-    a.socket_prepared({}, hedged(0, true));
-    a.syn_sent(syn_with(100));
-    BOOST_TEST((a.handshake_done(refused, ct::none) == step::prepare_socket));
+    auto a = make(1, 100, false);
+    start(a);
+    prepared(a, {}, hedged(0, true));
+    sent(a, syn_with(100));
+    BOOST_TEST((answered(a, refused, ct::none) == step::prepare_socket));
     BOOST_TEST(a.retrying_plain());
     BOOST_TEST(a.reopen(), "a refused socket is opened again");
     BOOST_TEST(a.bytes_written() == 0u);
-    BOOST_TEST((a.socket_prepared({}, {}) == step::connect), "plain, whatever the advice");
-    BOOST_TEST((a.handshake_done(established, ct::none) == step::write));
+    BOOST_TEST((prepared(a, {}, {}) == step::connect), "plain, whatever the advice");
+    BOOST_TEST((answered(a, established, ct::none) == step::write));
     BOOST_TEST((a.event().kind == path_event_kind::reset_on_syn_data));
-    BOOST_TEST((a.written({}, 100, ct::none) == step::complete));
+    BOOST_TEST((wrote(a, {}, 100, ct::none) == step::complete));
     BOOST_TEST(!a.error());
     BOOST_TEST(a.bytes_written() == 100u);
 }
 
 BOOST_AUTO_TEST_CASE(a_reset_to_syn_data_and_to_the_plain_syn_is_a_refusal)
 {
-    connect_algorithm a(1, 100, false);
-    a.start();
-    a.socket_prepared({}, hedged(0, true));
-    a.syn_sent(syn_with(100));
-    BOOST_TEST((a.handshake_done(refused, ct::none) == step::prepare_socket));
-    a.socket_prepared({}, {});
-    BOOST_TEST((a.handshake_done(refused, ct::none) == step::complete));
+    auto a = make(1, 100, false);
+    start(a);
+    prepared(a, {}, hedged(0, true));
+    sent(a, syn_with(100));
+    BOOST_TEST((answered(a, refused, ct::none) == step::prepare_socket));
+    prepared(a, {}, {});
+    BOOST_TEST((answered(a, refused, ct::none) == step::complete));
     BOOST_TEST((a.error() == asio::error::connection_refused));
     BOOST_TEST(a.bytes_written() == 0u);
     BOOST_TEST((a.event().kind == path_event_kind::none));
@@ -464,31 +570,121 @@ BOOST_AUTO_TEST_CASE(a_reset_to_syn_data_and_to_the_plain_syn_is_a_refusal)
 BOOST_AUTO_TEST_CASE(no_retry_without_data_or_history)
 {
     // A cookie request refused: the server is not there.
-    connect_algorithm a(1, 100, false);
-    a.start();
-    a.socket_prepared({}, hedged(0, true));
-    a.syn_sent(syn_with(0));
-    BOOST_TEST((a.handshake_done(refused, ct::none) == step::complete));
+    auto a = make(1, 100, false);
+    start(a);
+    prepared(a, {}, hedged(0, true));
+    sent(a, syn_with(0));
+    BOOST_TEST((answered(a, refused, ct::none) == step::complete));
     // SYN data refused where nothing was ever accepted: the server's answer.
-    connect_algorithm b(1, 100, false);
-    b.start();
-    b.socket_prepared({}, hedged(0, false));
-    b.syn_sent(syn_with(100));
-    BOOST_TEST((b.handshake_done(refused, ct::none) == step::complete));
+    auto b = make(1, 100, false);
+    start(b);
+    prepared(b, {}, hedged(0, false));
+    sent(b, syn_with(100));
+    BOOST_TEST((answered(b, refused, ct::none) == step::complete));
 }
 
 BOOST_AUTO_TEST_CASE(a_sequence_asks_for_advice_per_endpoint)
 {
-    connect_algorithm a(2, 100, true);
-    a.start();
-    a.socket_prepared({}, plain_advice());
-    BOOST_TEST((a.handshake_done(refused, ct::none) == step::prepare_socket));
+    auto a = make(2, 100, true);
+    start(a);
+    prepared(a, {}, plain_advice());
+    BOOST_TEST((answered(a, refused, ct::none) == step::prepare_socket));
     BOOST_TEST(a.endpoint_index() == 1u);
-    BOOST_TEST((a.socket_prepared({}, {}) == step::send_syn), "the second endpoint's own advice: Fast Open");
-    BOOST_TEST((a.syn_sent(syn_with(100)) == step::await_syn_ack));
-    a.handshake_done(with_evidence(true, syn_failure::none, false), ct::none);
+    BOOST_TEST((prepared(a, {}, {}) == step::send_syn), "the second endpoint's own advice: Fast Open");
+    BOOST_TEST((sent(a, syn_with(100)) == step::await_syn_ack));
+    answered(a, with_evidence(true, syn_failure::none, false), ct::none);
     BOOST_TEST((a.event().kind == path_event_kind::fast_open_acked));
     BOOST_TEST(a.event_endpoint_index() == 1u);
+}
+
+// Both connected: the SYN's own connection carries the data, and wins.
+BOOST_AUTO_TEST_CASE(the_syn_wins_when_both_connected)
+{
+    auto a = make(1, 100, false);
+    start(a);
+    prepared(a, {}, hedged(60'000));
+    sent(a, syn_with(100));
+    connect_event e;
+    e.ec = asio::error::operation_aborted;
+    e.hedge_started = true;
+    e.hedge_connected = true;
+    BOOST_TEST((a.resume(e) == step::read_outcome));
+    connect_event read;
+    read.outcome = with_evidence(true, syn_failure::none, false);
+    BOOST_TEST((a.resume(read) == step::report));
+    BOOST_TEST((a.resume({}) == step::complete));
+    BOOST_TEST(a.bytes_written() == 100u);
+    BOOST_TEST((a.event().kind == path_event_kind::fast_open_acked));
+}
+
+BOOST_AUTO_TEST_CASE(cancelled_when_the_hedge_connected)
+{
+    auto a = make(1, 100, false);
+    start(a);
+    prepared(a, {}, hedged(60'000));
+    sent(a, syn_with(100));
+    BOOST_TEST((hedge_connected(a, ct::terminal) == step::complete));
+    BOOST_TEST((a.error() == asio::error::operation_aborted));
+    BOOST_TEST(a.bytes_written() == 0u);
+    BOOST_TEST(a.established(), "the hedge's connection is the user's now");
+    BOOST_TEST((a.event().kind == path_event_kind::hedge_won), "reported all the same");
+}
+
+// The synchronous driver cannot race a second socket: it is told so, and no
+// advice arms a hedge there.
+BOOST_AUTO_TEST_CASE(no_hedge_where_the_driver_cannot_race)
+{
+    auto a = make(1, 100, false, false);
+    start(a);
+    connect_event prepared_ok;
+    BOOST_TEST((a.resume(prepared_ok) == step::advise));
+    BOOST_TEST(!a.hedge_allowed());
+    connect_event advice;
+    advice.advice = hedged(60'000);
+    BOOST_TEST((a.resume(advice) == step::send_syn));
+    sent(a, syn_with(100));
+    BOOST_TEST(a.hedge_delay_us() == 0u);
+}
+
+// What the drivers read off the algorithm for each action.
+BOOST_AUTO_TEST_CASE(what_each_action_names)
+{
+    auto single = make(1, 100, false);
+    BOOST_TEST(!single.reopen_other_family(), "the single-endpoint overload keeps the user's socket");
+    auto a = make(3, 100);
+    BOOST_TEST(a.reopen_other_family(), "a sequence reopens for another family");
+    BOOST_TEST(a.attempted());
+    start(a);
+    BOOST_TEST(!a.reopen(), "the user's socket, for the first endpoint");
+    prepared(a);
+    BOOST_TEST(a.data_offset() == 0u);
+    sent(a, syn_with(40));
+    BOOST_TEST((answered(a, established) == step::write));
+    BOOST_TEST(a.data_offset() == 40u, "the rest follows what the SYN carried");
+    BOOST_TEST((wrote(a, {}, 10) == step::write));
+    BOOST_TEST(a.data_offset() == 50u);
+    BOOST_TEST(!make(0, 10).attempted());
+}
+
+// Every endpoint reports to the path memory about itself.
+BOOST_AUTO_TEST_CASE(the_report_names_the_endpoint_it_is_about)
+{
+    auto a = make(2, 100);
+    start(a);
+    prepared(a, {}, plain_advice());
+    connect_event refused_connect;
+    refused_connect.ec = asio::error::connection_refused;
+    BOOST_TEST((a.resume(refused_connect) == step::prepare_socket), "nothing learned: no report");
+    BOOST_TEST(a.reopen());
+    prepared(a);
+    sent(a, syn_with(100));
+    connect_event woke;
+    BOOST_TEST((a.resume(woke) == step::read_outcome));
+    connect_event read;
+    read.outcome = with_evidence(true, syn_failure::none, false);
+    BOOST_TEST((a.resume(read) == step::report));
+    BOOST_TEST(a.event_endpoint_index() == 1u);
+    BOOST_TEST((a.resume({}) == step::complete));
 }
 
 BOOST_AUTO_TEST_SUITE_END() // unit_detail_connect_algorithm

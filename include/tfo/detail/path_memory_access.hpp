@@ -1,0 +1,43 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
+// The path memory's private members, for the connect drivers (advice and
+// reports, whose types are detail types) and for the tests (the clock):
+// kept out of the public interface.
+//
+
+#ifndef TFO_DETAIL_PATH_MEMORY_ACCESS_HPP
+#define TFO_DETAIL_PATH_MEMORY_ACCESS_HPP
+
+#include <tfo/detail/connect_steps.hpp>
+#include <tfo/path_memory.hpp>
+
+#include <functional>
+#include <utility>
+
+namespace tfo::detail {
+
+struct path_memory_access
+{
+    static path_advice advise(path_memory& memory, const boost::asio::ip::tcp::endpoint& destination,
+                              bool may_hedge)
+    {
+        return memory.advise(destination, may_hedge);
+    }
+
+    static void report(path_memory& memory, const boost::asio::ip::tcp::endpoint& destination,
+                       const path_event& event)
+    {
+        memory.report(destination, event);
+    }
+
+    static void set_clock(path_memory& memory, std::function<path_memory::clock_type::time_point()> now)
+    {
+        memory.set_clock(std::move(now));
+    }
+};
+
+} // namespace tfo::detail
+
+#endif
