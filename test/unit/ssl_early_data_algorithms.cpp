@@ -16,6 +16,7 @@
 #include "tls_identity.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
 
 #include <algorithm>
 #include <memory>

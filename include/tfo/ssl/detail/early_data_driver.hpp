@@ -5,7 +5,7 @@
 // The two drivers of the early-data algorithms (detail/early_data.hpp), one
 // asynchronous and one synchronous, shared by all three. They perform the
 // action an algorithm asks for and resume it with the result; they decide
-// nothing.
+// nothing. Included by tfo/ssl/impl/early_data.hpp, after the algorithms.
 //
 
 #ifndef TFO_SSL_DETAIL_EARLY_DATA_DRIVER_HPP
