@@ -153,6 +153,13 @@ action write_next_layer(const bytes& b)
     return a;
 }
 
+action write_through_stream(std::span<const unsigned char> b)
+{
+    action a = ask(action::kind::write_stream);
+    a.out = boost::asio::buffer(b.data(), b.size());
+    return a;
+}
+
 action read_next_layer(action::kind what, boost::asio::mutable_buffer into)
 {
     action a = ask(what);
@@ -338,11 +345,7 @@ action handshake_and_write_algorithm::resume(boost::system::error_code ec, std::
         if (outcome_.status == early_data_status::accepted)
             return finish({});
         state_ = state::writing_request;
-    {
-        action a = ask(action::kind::write_stream);
-        a.out = boost::asio::buffer(request_.view.data(), request_.view.size());
-        return a;
-    }
+        return write_through_stream(request_.view);
     case state::writing_request:
     case state::done:
         break;
