@@ -21,6 +21,9 @@
 //   cost [--iterations 1000]        heap allocations (summary rows on stdout)
 //   strace -f -qq -o TRACE cost --markers [--iterations 200]
 //   cost --parse-strace TRACE        system calls, from that trace
+//   cost --instructions [--iterations 200]
+//                                    user-space instructions per connection,
+//                                    asio and tfo_async, under callgrind
 //
 // Heap allocations are counted two ways, on the client thread only:
 // - operator new calls (replaced below) in the steady state, with Asio's
@@ -52,6 +55,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <new>
 #include <string>
 #include <sys/epoll.h>
@@ -195,13 +199,15 @@ struct totals
     allocator_counter bound;
 };
 
-// Runs connections one after another: `iterations` rounds of every variant.
+// Runs connections one after another: `iterations` rounds of every variant
+// (or of `only`).
 class client
 {
 public:
-    client(asio::io_context& io, std::uint16_t port, bool bind_allocator, bool markers)
+    client(asio::io_context& io, std::uint16_t port, bool bind_allocator, bool markers,
+           std::optional<variant> only = std::nullopt)
         : io_(io), socket_(io), endpoint_(asio::ip::address_v4::loopback(), port),
-          bind_allocator_(bind_allocator), markers_(markers)
+          bind_allocator_(bind_allocator), markers_(markers), only_(only)
     {
         request_.fill('q');
         raw_epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -214,7 +220,7 @@ public:
 
     void run(int iterations)
     {
-        remaining_ = iterations * static_cast<int>(all_variants.size());
+        remaining_ = iterations * (only_ ? 1 : static_cast<int>(all_variants.size()));
         next();
         io_.restart();
         io_.run();
@@ -229,7 +235,7 @@ private:
     {
         if (remaining_-- == 0)
             return;
-        current_ = all_variants[static_cast<std::size_t>(remaining_) % all_variants.size()];
+        current_ = only_ ? *only_ : all_variants[static_cast<std::size_t>(remaining_) % all_variants.size()];
         start_op();
     }
 
@@ -396,6 +402,7 @@ private:
     std::array<char, 1> eof_{};
     int remaining_ = 0;
     variant current_ = variant::asio;
+    std::optional<variant> only_;
     heap_counter heap_at_start_{0, 0};
     int raw_epoll_ = -1;
     error_code failure_;
@@ -472,6 +479,69 @@ int measure(const tfo_bench::options& options)
     }
     if (server.failed() != 0)
         std::cerr << "cost: the server saw " << server.failed() << " incomplete connections\n";
+    return 0;
+}
+
+// ------------------------------------------------------------ instructions
+
+// One variant alone (`cost --only tfo_async --iterations N`): what callgrind
+// counts for the instruction rows.
+int run_only(const tfo_bench::options& options)
+{
+    const std::string wanted = options.get("only", "");
+    std::optional<variant> only;
+    for (variant v : all_variants)
+        if (wanted == name(v))
+            only = v;
+    if (!only)
+        throw std::runtime_error("--only: no variant " + wanted);
+    const auto netns = tfo_bench::enter_private_netns();
+    tfo_bench::loopback_server server(message_size);
+    asio::io_context io(1);
+    client(io, server.port(), false, false, only).run(options.get_int("iterations", 100));
+    return 0;
+}
+
+// The instructions callgrind counted in a run of `cost --only v --iterations n`
+// (every thread: the client and the in-process server).
+std::uint64_t instructions_of(variant v, int n)
+{
+    const std::string out = "/tmp/tfo-bench-callgrind." + std::to_string(::getpid());
+    const std::string command = "valgrind --tool=callgrind --callgrind-out-file=" + out +
+                                " /proc/" + std::to_string(::getpid()) + "/exe --only " + name(v) +
+                                " --iterations " + std::to_string(n) + " >/dev/null 2>&1";
+    if (std::system(command.c_str()) != 0)
+        throw std::runtime_error("valgrind failed: " + command);
+    std::ifstream in(out);
+    std::uint64_t total = 0;
+    for (std::string line; std::getline(in, line);)
+        if (line.starts_with("summary:") || line.starts_with("totals:"))
+            total = std::stoull(line.substr(line.find(':') + 1));
+    std::remove(out.c_str());
+    if (total == 0)
+        throw std::runtime_error("no instruction count in callgrind's output");
+    return total;
+}
+
+// User-space instructions per request/response connection: two run lengths
+// under callgrind, the difference over the extra connections (start-up,
+// warm-up and the namespace cancel out), for the plain pair and for tfo.
+int instructions(const tfo_bench::options& options)
+{
+    const int shorter = options.get_int("iterations", 200);
+    const int longer = 2 * shorter;
+    const variant measured[] = {variant::asio, variant::tfo_async};
+    std::array<double, 2> per_connection{};
+    for (std::size_t i = 0; i < 2; ++i)
+        per_connection[i] = static_cast<double>(instructions_of(measured[i], longer) -
+                                                instructions_of(measured[i], shorter)) /
+                            (longer - shorter);
+    for (std::size_t i = 0; i < 2; ++i)
+        print_row("instructions_per_connection", measured[i], per_connection[i], per_connection[0],
+                  "instructions/conn",
+                  "callgrind, client and in-process server, connect + request + reply + close; (I(" +
+                      std::to_string(longer) + ") - I(" + std::to_string(shorter) + ")) / " +
+                      std::to_string(longer - shorter));
     return 0;
 }
 
@@ -583,6 +653,10 @@ int main(int argc, char** argv)
         const tfo_bench::options options(argc, argv);
         if (options.has("parse-strace"))
             return parse_strace(options.get("parse-strace", ""));
+        if (options.has("only"))
+            return run_only(options);
+        if (options.has("instructions"))
+            return instructions(options);
         return measure(options);
     }
     catch (const std::exception& e)

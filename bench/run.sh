@@ -58,6 +58,7 @@ command -v g++ >/dev/null || missing+=(g++)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
 command -v strace >/dev/null || missing+=(strace)
+command -v valgrind >/dev/null || missing+=(valgrind)
 command -v nginx >/dev/null || missing+=(nginx-light)
 command -v nft >/dev/null || missing+=(nftables)
 if ((${#missing[@]})); then
@@ -136,10 +137,11 @@ echo "window,round,variant,completed,seconds,conn_per_s,client_cpu_us_per_conn,s
 "$build/rate" "${rate_args[@]}" --windows 1,8 --raw "$results/rate_raw.csv" >>"$summary"
 
 # --- 3. cost per operation ------------------------------------------------------
-say "cost per operation: heap allocations, then system calls under strace"
+say "cost per operation: heap allocations, system calls under strace, instructions under callgrind"
 "$build/cost" --iterations "$cost_iterations" >>"$summary"
 strace -f -qq -o "$results/cost_strace.txt" "$build/cost" --markers --iterations 200
 "$build/cost" --parse-strace "$results/cost_strace.txt" >>"$summary"
+"$build/cost" --instructions --iterations 200 >>"$summary"
 echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.txt"
 
 # --- the table -------------------------------------------------------------------

@@ -27,6 +27,8 @@ connect_action connect_algorithm::resume(const connect_event& e) noexcept
         return socket_prepared(e.ec);
     case connect_action::advise:
         return advised(e.advice);
+    case connect_action::read_kernel_record:
+        return kernel_record_read(e);
     case connect_action::send_syn:
         return syn_sent(e.syn);
     case connect_action::await_syn_ack:
@@ -73,6 +75,8 @@ connect_action connect_algorithm::socket_prepared(const boost::system::error_cod
 
 connect_action connect_algorithm::advised(const path_advice& advice) noexcept
 {
+    if (advice.read_kernel_record && !kernel_read_)
+        return action_ = connect_action::read_kernel_record;
     advice_ = advice;
     if (!advice.fast_open)
     {
@@ -84,6 +88,16 @@ connect_action connect_algorithm::advised(const path_advice& advice) noexcept
     }
     mode_ = mode::fast_open;
     return action_ = connect_action::send_syn;
+}
+
+connect_action connect_algorithm::kernel_record_read(const connect_event& e) noexcept
+{
+    // The read may have run after a post: a close or a cancellation that
+    // came meanwhile ends the operation before anything is sent.
+    kernel_read_ = true;
+    if (e.ec || e.cancelled != cancellation_type::none)
+        return finish(boost::asio::error::operation_aborted);
+    return action_ = connect_action::advise;
 }
 
 connect_action connect_algorithm::syn_sent(const syn_send_result& r) noexcept
@@ -271,6 +285,7 @@ connect_action connect_algorithm::next_endpoint(const boost::system::error_code&
         return finish(ec);
     ++index_;
     retried_ = false;
+    kernel_read_ = false;
     mode_ = mode::fast_open;
     return action_ = connect_action::prepare_socket;
 }

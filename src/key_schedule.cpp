@@ -4,6 +4,7 @@
 //
 
 #include <tfo/error.hpp>
+#include <tfo/detail/throw_error.hpp>
 #include <tfo/key_schedule.hpp>
 
 #include <boost/asio/error.hpp>
@@ -33,12 +34,6 @@ void wipe(std::vector<unsigned char>& bytes) noexcept
         OPENSSL_cleanse(bytes.data(), bytes.size());
 }
 
-void throw_if(const boost::system::error_code& ec, const char* what)
-{
-    if (ec)
-        boost::throw_exception(boost::system::system_error(ec, what));
-}
-
 boost::system::error_code check(std::span<const unsigned char> secret, std::chrono::seconds period) noexcept
 {
     if (secret.size() < minimum_secret_size)
@@ -52,7 +47,7 @@ boost::system::error_code check(std::span<const unsigned char> secret, std::chro
 // before anything is copied.
 std::span<const unsigned char> checked(std::span<const unsigned char> secret, std::chrono::seconds period)
 {
-    throw_if(check(secret, period), "tfo::key_schedule");
+    detail::throw_if(check(secret, period), "tfo::key_schedule");
     return secret;
 }
 
@@ -123,7 +118,7 @@ key_schedule key_schedule::from_file(const std::string& path, std::chrono::secon
 {
     boost::system::error_code ec;
     std::optional<key_schedule> schedule = from_file(path, period, ec);
-    throw_if(ec, "tfo::key_schedule::from_file");
+    detail::throw_if(ec, "tfo::key_schedule::from_file");
     return *schedule;
 }
 

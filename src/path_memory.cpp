@@ -9,9 +9,9 @@
 
 #include <tfo/detail/path_record.hpp>
 #include <tfo/detail/platform.hpp>
+#include <tfo/detail/throw_error.hpp>
 #include <tfo/path_memory.hpp>
 
-#include <boost/throw_exception.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <mutex>
@@ -41,25 +41,16 @@ struct path_memory::impl
 
     clock_type::time_point now() const { return clock ? clock() : clock_type::now(); }
 
-    // The record of `destination`, made (and seeded from the kernel) when new.
-    // Called with the mutex held; the kernel read is one netlink round trip.
-    detail::path_record& record(const boost::asio::ip::tcp::endpoint& destination, clock_type::time_point at)
+    // The record of `destination`, made when new. Called with the mutex held;
+    // never reads the kernel (see `seed`).
+    detail::path_record& record(const boost::asio::ip::tcp::endpoint& destination)
     {
         auto it = records.find(destination);
         if (it != records.end())
             return it->second;
         if (records.size() >= options.max_destinations && !records.empty())
             evict_one();
-        detail::path_record& r = records[destination];
-        if (options.seed_from_kernel)
-        {
-            boost::system::error_code ec;
-            const kernel_path_record k = read_kernel_path_record(destination.address(), ec);
-            ++counters.kernel_reads;
-            if (!ec)
-                detail::seed(r, k, at, options);
-        }
-        return r;
+        return records[destination];
     }
 
     void evict_one()
@@ -118,13 +109,20 @@ path_memory_counters path_memory::counters() const
     return impl_->counters;
 }
 
-detail::path_advice path_memory::advise(const boost::asio::ip::tcp::endpoint& destination, bool may_hedge)
+detail::path_advice path_memory::advise(const boost::asio::ip::tcp::endpoint& destination, bool may_hedge,
+                                        bool may_read_kernel)
 {
     std::lock_guard lock(impl_->mutex);
     if (!impl_->options.enabled)
         return {};
+    if (may_read_kernel && impl_->options.seed_from_kernel && !impl_->records.contains(destination))
+    {
+        detail::path_advice read_first;
+        read_first.read_kernel_record = true;
+        return read_first;
+    }
     const auto now = impl_->now();
-    detail::path_advice a = detail::advise(impl_->record(destination, now), now, impl_->options, may_hedge);
+    detail::path_advice a = detail::advise(impl_->record(destination), now, impl_->options, may_hedge);
     ++impl_->counters.attempts;
     if (!a.fast_open)
         ++impl_->counters.plain;
@@ -154,12 +152,33 @@ void path_memory::report(const boost::asio::ip::tcp::endpoint& destination, cons
     if (event.kind == kind::none && event.rtt_us == 0)
         return;
     const auto now = impl_->now();
-    detail::update(impl_->record(destination, now), event, now, impl_->options);
+    detail::update(impl_->record(destination), event, now, impl_->options);
+}
+
+void path_memory::seed(const boost::asio::ip::tcp::endpoint& destination)
+{
+    // The netlink round trip happens outside the lock: other threads' connects
+    // do not wait for it.
+    boost::system::error_code ec;
+    const kernel_path_record k = read_kernel_path_record(destination.address(), ec);
+    std::lock_guard lock(impl_->mutex);
+    ++impl_->counters.kernel_reads;
+    if (!impl_->options.enabled || impl_->records.contains(destination))
+        return; // another connect made the record meanwhile
+    detail::path_record& r = impl_->record(destination);
+    if (!ec)
+        detail::seed(r, k, impl_->now(), impl_->options);
 }
 
 bool path_memory::use_deferred_connect(const boost::asio::ip::tcp::endpoint& destination)
 {
-    return advise(destination, false).fast_open;
+    detail::path_advice a = advise(destination, false, true);
+    if (a.read_kernel_record)
+    {
+        seed(destination);
+        a = advise(destination, false, false);
+    }
+    return a.fast_open;
 }
 
 void path_memory::observe(const boost::asio::ip::tcp::endpoint& destination,
@@ -206,11 +225,8 @@ kernel_path_record read_kernel_path_record(const boost::asio::ip::address& addre
 
 kernel_path_record read_kernel_path_record(const boost::asio::ip::address& address)
 {
-    boost::system::error_code ec;
-    kernel_path_record k = read_kernel_path_record(address, ec);
-    if (ec)
-        boost::throw_exception(boost::system::system_error(ec, "tfo::read_kernel_path_record"));
-    return k;
+    return detail::call_or_throw("tfo::read_kernel_path_record",
+                                 [&](boost::system::error_code& ec) { return read_kernel_path_record(address, ec); });
 }
 
 } // namespace tfo

@@ -4,10 +4,10 @@
 //
 
 #include <tfo/detail/platform.hpp>
+#include <tfo/detail/throw_error.hpp>
 #include <tfo/error.hpp>
 #include <tfo/system.hpp>
 
-#include <boost/throw_exception.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <charconv>
@@ -51,14 +51,6 @@ std::uint64_t* counter_field(fast_open_counters& c, std::string_view name)
     return nullptr;
 }
 
-template <typename T>
-T value_or_throw(T value, const boost::system::error_code& ec, const char* what)
-{
-    if (ec)
-        boost::throw_exception(boost::system::system_error(ec, what));
-    return value;
-}
-
 } // namespace
 
 fast_open_support parse_fast_open_sysctl(std::string_view text, boost::system::error_code& ec)
@@ -90,9 +82,8 @@ fast_open_support system_support(boost::system::error_code& ec)
 
 fast_open_support system_support()
 {
-    boost::system::error_code ec;
-    auto support = system_support(ec);
-    return value_or_throw(support, ec, "tfo::system_support");
+    return detail::call_or_throw("tfo::system_support",
+                                 [](boost::system::error_code& ec) { return system_support(ec); });
 }
 
 fast_open_counters parse_netstat(std::string_view text, boost::system::error_code& ec)
@@ -145,9 +136,8 @@ fast_open_counters kernel_counters(boost::system::error_code& ec)
 
 fast_open_counters kernel_counters()
 {
-    boost::system::error_code ec;
-    auto counters = kernel_counters(ec);
-    return value_or_throw(counters, ec, "tfo::kernel_counters");
+    return detail::call_or_throw("tfo::kernel_counters",
+                                 [](boost::system::error_code& ec) { return kernel_counters(ec); });
 }
 
 fast_open_counters operator-(const fast_open_counters& after, const fast_open_counters& before) noexcept

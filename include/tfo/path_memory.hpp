@@ -189,7 +189,9 @@ kernel_path_record read_kernel_path_record(const boost::asio::ip::address& addre
 /// The first time a destination is seen, its `tcp_metrics` entry (one
 /// netlink round trip, never again for that destination) seeds the record:
 /// SYN drops the kernel recorded start a back-off from the time of the last
-/// drop, and its RTT sets the hedge delay.
+/// drop, and its RTT sets the hedge delay. An asynchronous connect reads it
+/// in a completion step, never in the initiating function, and no lock is
+/// held meanwhile: other threads' connects do not wait for it.
 ///
 /// @par Thread safety
 /// Every member function may be called from any thread.
@@ -251,8 +253,14 @@ private:
     // detail::path_memory_access.
     friend struct detail::path_memory_access;
 
-    // Advice for one connect.
-    detail::path_advice advise(const boost::asio::ip::tcp::endpoint& destination, bool may_hedge);
+    // Advice for one connect. Where the destination is new and the kernel
+    // may be read (`may_read_kernel`), the advice is only to read it: `seed`.
+    detail::path_advice advise(const boost::asio::ip::tcp::endpoint& destination, bool may_hedge,
+                               bool may_read_kernel);
+
+    // Reads the kernel's tcp_metrics entry for a new destination (one
+    // netlink round trip, outside the lock) and makes its record from it.
+    void seed(const boost::asio::ip::tcp::endpoint& destination);
 
     // What one attempt taught.
     void report(const boost::asio::ip::tcp::endpoint& destination, const detail::path_event& event);

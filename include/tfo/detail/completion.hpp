@@ -2,9 +2,8 @@
 // tfo: TCP Fast Open for Boost.Asio
 // Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
-// The scaffolding every operation shares, written once: completing a
-// composed operation now or through a post (Beast's async_base::complete),
-// and the throwing form of an `error_code` overload.
+// Completing a composed operation now or through a post (Beast's
+// async_base::complete), written once for every operation.
 //
 
 #ifndef TFO_DETAIL_COMPLETION_HPP
@@ -12,9 +11,6 @@
 
 #include <boost/asio/associator.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/system/error_code.hpp>
-#include <boost/system/system_error.hpp>
-#include <boost/throw_exception.hpp>
 
 #include <tuple>
 #include <type_traits>
@@ -48,28 +44,6 @@ void complete(Self& self, bool is_continuation, const Executor& io_executor, Arg
         return self.complete(std::forward<Args>(args)...);
     boost::asio::post(io_executor, posted_completion<Self, std::decay_t<Args>...>{
                                        std::move(self), {std::forward<Args>(args)...}});
-}
-
-// The throwing overload of a function with an `error_code&` overload:
-// `call(ec)` runs the latter, and an error becomes a `system_error` naming
-// `what`.
-template <typename Call>
-auto call_or_throw(const char* what, Call&& call)
-{
-    boost::system::error_code ec;
-    if constexpr (std::is_void_v<decltype(call(ec))>)
-    {
-        call(ec);
-        if (ec)
-            boost::throw_exception(boost::system::system_error(ec, what));
-    }
-    else
-    {
-        auto result = call(ec);
-        if (ec)
-            boost::throw_exception(boost::system::system_error(ec, what));
-        return result;
-    }
 }
 
 } // namespace tfo::detail

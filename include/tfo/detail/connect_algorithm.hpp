@@ -34,8 +34,14 @@ enum class connect_action : std::uint8_t
     /// `reopen_other_family()`. Resume with `ec`.
     prepare_socket,
     /// Ask the path memory for advice on `endpoint_index()` (`hedge_allowed()`
-    /// says whether the driver can race a hedge). Resume with `advice`.
+    /// says whether the driver can race a hedge; `kernel_read_allowed()`
+    /// whether it may ask for the kernel's record first). Resume with `advice`.
     advise,
+    /// The destination is new to the path memory: have it read the kernel's
+    /// record of it (a netlink round trip), not inside the initiating
+    /// function. Resume with `ec` (`operation_aborted` when the socket was
+    /// closed meanwhile).
+    read_kernel_record,
     /// Send the SYN with the data from `data_offset()` (0): resume with `syn`.
     send_syn,
     /// Wait until the socket is writable; when `hedge_delay_us()` is not 0,
@@ -108,6 +114,9 @@ public:
 
     bool hedge_allowed() const noexcept { return options_.hedge_allowed; }
 
+    /// For `advise`: the kernel's record was not read yet in this attempt.
+    bool kernel_read_allowed() const noexcept { return !kernel_read_; }
+
     /// For `send_syn` and `write`: where in the data the bytes to send start.
     std::size_t data_offset() const noexcept { return written_; }
 
@@ -167,6 +176,7 @@ private:
     connect_action start() noexcept;
     connect_action socket_prepared(const boost::system::error_code& ec) noexcept;
     connect_action advised(const path_advice& advice) noexcept;
+    connect_action kernel_record_read(const connect_event& e) noexcept;
     connect_action syn_sent(const syn_send_result& r) noexcept;
     connect_action wait_ended(const connect_event& e) noexcept;
     connect_action outcome_read(const handshake_outcome& h, boost::asio::cancellation_type cancelled) noexcept;
@@ -195,6 +205,7 @@ private:
     bool hedge_started_ = false;
     bool hedge_connected_ = false;
     bool retried_ = false;
+    bool kernel_read_ = false;
     connect_action action_ = connect_action::prepare_socket;
     connect_action after_report_ = connect_action::complete;
     mode mode_ = mode::fast_open;

@@ -126,6 +126,11 @@ struct path_advice
     /// Read the SYN's evidence after a plain connect too (the path memory
     /// wants to know whether plain SYNs are lost as well).
     bool observe_plain = false;
+
+    /// The path memory has never seen this destination: read the kernel's
+    /// `tcp_metrics` entry for it first (one netlink round trip, never in an
+    /// initiating function), then ask again. The other fields are not set.
+    bool read_kernel_record = false;
 };
 
 /// What one connection attempt taught about its destination, for the path

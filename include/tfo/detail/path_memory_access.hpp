@@ -21,9 +21,14 @@ namespace tfo::detail {
 struct path_memory_access
 {
     static path_advice advise(path_memory& memory, const boost::asio::ip::tcp::endpoint& destination,
-                              bool may_hedge)
+                              bool may_hedge, bool may_read_kernel = false)
     {
-        return memory.advise(destination, may_hedge);
+        return memory.advise(destination, may_hedge, may_read_kernel);
+    }
+
+    static void seed(path_memory& memory, const boost::asio::ip::tcp::endpoint& destination)
+    {
+        memory.seed(destination);
     }
 
     static void report(path_memory& memory, const boost::asio::ip::tcp::endpoint& destination,

@@ -8,6 +8,7 @@
 
 #include <tfo/detail/buffer_cursor.hpp>
 #include <tfo/detail/completion.hpp>
+#include <tfo/detail/throw_error.hpp>
 #include <tfo/detail/connect_algorithm.hpp>
 #include <tfo/detail/path_memory_access.hpp>
 #include <tfo/detail/platform.hpp>
@@ -21,6 +22,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
 
 #include <array>
@@ -130,7 +132,8 @@ public:
                 e.ec = prepare_socket(socket, endpoint(algorithm).protocol(), algorithm.reopen_other_family());
                 break;
             case connect_action::advise:
-                e.advice = path_memory_access::advise(memory, endpoint(algorithm), algorithm.hedge_allowed());
+                e.advice = path_memory_access::advise(memory, endpoint(algorithm), algorithm.hedge_allowed(),
+                                                      algorithm.kernel_read_allowed());
                 break;
             case connect_action::send_syn:
             {
@@ -154,6 +157,19 @@ public:
             }
             next = algorithm.resume(e);
         }
+    }
+
+    // Performs `read_kernel_record`, which runs inline in the synchronous
+    // driver and in the asynchronous one's completion steps, never in an
+    // initiating function.
+    connect_event read_kernel_record(const connect_algorithm& algorithm, boost::asio::cancellation_type cancelled)
+    {
+        path_memory_access::seed(memory, endpoint(algorithm));
+        connect_event e;
+        e.cancelled = cancelled;
+        if (!socket.is_open())
+            e.ec = boost::asio::error::operation_aborted; // closed meanwhile
+        return e;
     }
 
     Socket& socket;
@@ -183,6 +199,9 @@ void run_connect(connect_io<Socket, Endpoints, Buffers>& io, connect_algorithm& 
             break;
         case connect_action::write:
             e.bytes = io.socket.write_some(io.data(algorithm), e.ec);
+            break;
+        case connect_action::read_kernel_record:
+            e = io.read_kernel_record(algorithm, none);
             break;
         default: // adopt_hedge: there is no hedge here
             break;
@@ -307,9 +326,16 @@ public:
     {
     }
 
+    // Entry from async_compose, and re-entry after the post that keeps the
+    // kernel read out of the initiating function.
     template <typename Self>
     void operator()(Self& self)
     {
+        if (algorithm_.action() == connect_action::read_kernel_record)
+        {
+            continuation_ = true;
+            return run(self, connect_action::read_kernel_record);
+        }
         run(self, algorithm_.resume({}));
     }
 
@@ -373,6 +399,17 @@ private:
     void run(Self& self, connect_action next)
     {
         next = io_.run(algorithm_, next, self.cancelled());
+        while (next == connect_action::read_kernel_record)
+        {
+            if (!continuation_)
+            {
+                self.reset_cancellation_state(cancellation_mask{algorithm_.honoured_cancellation()});
+                const auto executor = io_.socket.get_executor();
+                return boost::asio::post(executor, std::move(self));
+            }
+            next = io_.run(algorithm_, algorithm_.resume(io_.read_kernel_record(algorithm_, self.cancelled())),
+                           self.cancelled());
+        }
         if (next == connect_action::complete)
             return complete(self);
         // From here on `self` may be moved: every member is set first.

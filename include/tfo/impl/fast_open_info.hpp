@@ -6,9 +6,9 @@
 #ifndef TFO_IMPL_FAST_OPEN_INFO_HPP
 #define TFO_IMPL_FAST_OPEN_INFO_HPP
 
+#include <tfo/detail/throw_error.hpp>
+
 #include <boost/asio/error.hpp>
-#include <boost/throw_exception.hpp>
-#include <boost/system/system_error.hpp>
 
 namespace tfo {
 
@@ -36,11 +36,8 @@ template <typename Socket>
     requires detail::native_socket<Socket> || detail::layered_socket_stream<Socket>
 fast_open_info get_fast_open_info(Socket& socket)
 {
-    boost::system::error_code ec;
-    fast_open_info info = get_fast_open_info(socket, ec);
-    if (ec)
-        boost::throw_exception(boost::system::system_error(ec, "tfo::get_fast_open_info"));
-    return info;
+    return detail::call_or_throw("tfo::get_fast_open_info",
+                                 [&](boost::system::error_code& ec) { return get_fast_open_info(socket, ec); });
 }
 
 } // namespace tfo

@@ -6,10 +6,10 @@
 #ifndef TFO_IMPL_KEY_SCHEDULE_HPP
 #define TFO_IMPL_KEY_SCHEDULE_HPP
 
+#include <tfo/detail/completion.hpp>
 #include <tfo/detail/platform.hpp>
 #include <tfo/error.hpp>
 
-#include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -17,7 +17,6 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/wait_traits.hpp>
 
 #include <cstdint>
@@ -65,17 +64,12 @@ public:
             ec = start(self);
             if (ec)
             {
-                // Never complete inside the initiating function.
                 shared_->finished = true;
-                auto executor = acceptor_->get_executor();
-                boost::asio::post(executor, boost::asio::append(std::move(self), ec));
-                return;
+                const auto executor = acceptor_->get_executor();
+                return detail::complete(self, false, executor, ec); // never inside the initiating function
             }
             return wait_for_next_period(self);
         }
-        if (shared_->finished)
-            return self.complete(ec); // the posted error of the first step
-
         if (shared_->listener_gone)
             return finish(self, shared_->listener_error);
         if (self.cancelled() != boost::asio::cancellation_type::none)

@@ -7,6 +7,7 @@
 #define TFO_IMPL_SOCKET_OPTIONS_HPP
 
 #include <tfo/error.hpp>
+#include <tfo/detail/throw_error.hpp>
 
 #include <boost/throw_exception.hpp>
 #include <boost/system/system_error.hpp>
@@ -31,10 +32,9 @@ void tcp_int_option_base<Option>::resize(const Protocol&, std::size_t s)
 
 inline fast_open_key::fast_open_key(std::span<const unsigned char> primary_then_backup)
 {
-    boost::system::error_code ec;
-    *this = fast_open_key(primary_then_backup, ec);
-    if (ec)
-        boost::throw_exception(boost::system::system_error(ec, "tfo::fast_open_key"));
+    *this = detail::call_or_throw("tfo::fast_open_key", [&](boost::system::error_code& ec) {
+        return fast_open_key(primary_then_backup, ec);
+    });
 }
 
 inline fast_open_key::fast_open_key(std::span<const unsigned char> primary_then_backup,

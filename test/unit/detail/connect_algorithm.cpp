@@ -687,4 +687,40 @@ BOOST_AUTO_TEST_CASE(the_report_names_the_endpoint_it_is_about)
     BOOST_TEST((a.resume({}) == step::complete));
 }
 
+// A destination new to the path memory: its kernel record is read first
+// (off the initiating function, by the drivers), once per endpoint.
+BOOST_AUTO_TEST_CASE(a_new_destination_has_its_kernel_record_read_first)
+{
+    path_advice read_first;
+    read_first.read_kernel_record = true;
+    auto a = make(2, 100);
+    start(a);
+    BOOST_TEST(a.kernel_read_allowed());
+    BOOST_TEST((prepared(a, {}, read_first) == step::read_kernel_record));
+    BOOST_TEST((a.resume({}) == step::advise), "then the advice, seeded");
+    BOOST_TEST(!a.kernel_read_allowed());
+    connect_event again;
+    again.advice = read_first;
+    BOOST_TEST((a.resume(again) == step::send_syn), "never twice for one endpoint");
+    sent(a, syn_with(100));
+    BOOST_TEST((answered(a, refused) == step::prepare_socket));
+    BOOST_TEST(a.kernel_read_allowed(), "the next endpoint is another destination");
+
+    // Closed or cancelled while the read was posted: nothing is sent.
+    for (const bool closed : {true, false})
+    {
+        auto b = make(1, 100, false);
+        start(b);
+        BOOST_TEST((prepared(b, {}, read_first) == step::read_kernel_record));
+        connect_event e;
+        if (closed)
+            e.ec = asio::error::operation_aborted;
+        else
+            e.cancelled = ct::terminal;
+        BOOST_TEST((b.resume(e) == step::complete));
+        BOOST_TEST((b.error() == asio::error::operation_aborted));
+        BOOST_TEST(b.bytes_written() == 0u);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END() // unit_detail_connect_algorithm

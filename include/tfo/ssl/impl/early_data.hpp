@@ -10,6 +10,7 @@
 #include <tfo/ssl/detail/early_data_driver.hpp>
 
 #include <tfo/detail/completion.hpp>
+#include <tfo/detail/throw_error.hpp>
 
 #include <boost/asio/compose.hpp>
 
