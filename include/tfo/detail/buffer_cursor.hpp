@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <iterator>
+#include <new>
 
 namespace tfo::detail {
 
@@ -22,15 +23,32 @@ class prepared_buffers
 public:
     static constexpr std::size_t max_buffers = 64;
 
-    const boost::asio::const_buffer* begin() const noexcept { return buffers_.data(); }
-    const boost::asio::const_buffer* end() const noexcept { return buffers_.data() + count_; }
+    prepared_buffers() noexcept {}
+    prepared_buffers(const prepared_buffers& other) noexcept { *this = other; }
+    prepared_buffers& operator=(const prepared_buffers& other) noexcept
+    {
+        count_ = 0;
+        for (const auto& b : other)
+            push_back(b);
+        return *this;
+    }
+
+    const boost::asio::const_buffer* begin() const noexcept { return storage_.buffers; }
+    const boost::asio::const_buffer* end() const noexcept { return storage_.buffers + count_; }
     std::size_t count() const noexcept { return count_; }
 
-    void push_back(boost::asio::const_buffer b) noexcept { buffers_[count_++] = b; }
+    void push_back(boost::asio::const_buffer b) noexcept { new (&storage_.buffers[count_++]) boost::asio::const_buffer(b); }
     bool full() const noexcept { return count_ == max_buffers; }
 
 private:
-    std::array<boost::asio::const_buffer, max_buffers> buffers_{};
+    // Left uninitialised: only the first `count_` are ever read, and
+    // clearing all 64 (1 KiB) for the one or two a SYN usually carries cost
+    // more than the rest of preparing it.
+    union storage
+    {
+        storage() noexcept {}
+        boost::asio::const_buffer buffers[max_buffers];
+    } storage_;
     std::size_t count_ = 0;
 };
 

@@ -117,10 +117,13 @@ public:
     // `complete`, which it returns.
     connect_action run(connect_algorithm& algorithm, connect_action next, boost::asio::cancellation_type cancelled)
     {
+        // One event for every action here: each sets the field the
+        // algorithm reads for it (constructing one per action shows in the
+        // instruction count of a connect).
+        connect_event e;
+        e.cancelled = cancelled;
         for (;;)
         {
-            connect_event e;
-            e.cancelled = cancelled;
             switch (next)
             {
             case connect_action::prepare_socket:
