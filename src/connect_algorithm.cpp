@@ -40,8 +40,8 @@ connect_action connect_algorithm::resume(const connect_event& e) noexcept
     case connect_action::connect:
         return connected(e.ec, e.cancelled);
     case connect_action::read_evidence:
-        connect_outcome_.syn = e.evidence;
-        return handshake_done(connect_outcome_, e.cancelled);
+        // Asked for only after a connect that succeeded.
+        return handshake_done(handshake_outcome({}, true, e.evidence), e.cancelled);
     case connect_action::report:
         return reported();
     case connect_action::write:
@@ -124,7 +124,7 @@ connect_action connect_algorithm::wait_ended(const connect_event& e) noexcept
     hedge_connected_ = e.hedge_started && e.hedge_connected;
     // A hedge that connected ended the SYN's wait by cancelling it: the
     // kernel's state, not that abort, says what became of the SYN.
-    wait_error_ = hedge_connected_ ? boost::system::error_code() : e.ec;
+    error_ = hedge_connected_ ? boost::system::error_code() : e.ec;
     return action_ = connect_action::read_outcome;
 }
 
@@ -140,11 +140,10 @@ connect_action connect_algorithm::outcome_read(const handshake_outcome& h, cance
 
 connect_action connect_algorithm::connected(const boost::system::error_code& ec, cancellation_type cancelled) noexcept
 {
-    connect_outcome_ = outcome_of_connect_error(ec);
     // The path memory wants to know whether plain SYNs are lost as well.
     if (!ec && mode_ == mode::plain && advice_.observe_plain)
         return action_ = connect_action::read_evidence;
-    return handshake_done(connect_outcome_, cancelled);
+    return handshake_done(outcome_of_connect_error(ec), cancelled);
 }
 
 void connect_algorithm::learn(const path_event& e) noexcept
@@ -299,7 +298,7 @@ connect_action connect_algorithm::write_or_finish() noexcept
 
 connect_action connect_algorithm::finish(const boost::system::error_code& ec) noexcept
 {
-    result_ = ec;
+    error_ = ec;
     return action_ = connect_action::complete;
 }
 

@@ -132,7 +132,7 @@ public:
     }
 
     /// For `read_outcome`.
-    const boost::system::error_code& wait_error() const noexcept { return wait_error_; }
+    const boost::system::error_code& wait_error() const noexcept { return error_; }
 
     /// For `report`: what the last handshake taught the path memory, and
     /// about which endpoint.
@@ -157,7 +157,7 @@ public:
     bool retrying_plain() const noexcept { return mode_ == mode::retry_plain; }
 
     /// The operation's result, once `complete`.
-    const boost::system::error_code& error() const noexcept { return result_; }
+    const boost::system::error_code& error() const noexcept { return error_; }
 
     /// The cancellation types the current action honours: `total` only while
     /// no byte of the data has left the host, since a SYN or a write that
@@ -194,12 +194,19 @@ private:
     connect_action finish(const boost::system::error_code& ec) noexcept;
     connect_action write_or_finish() noexcept;
 
+    // Ordered by size: the operation that holds the algorithm is allocated
+    // per connect and moved at every step.
     std::size_t count_;
     std::size_t total_;
-    options options_;
     std::size_t index_ = 0;
     std::size_t in_syn_ = 0;
     std::size_t written_ = 0;
+    std::size_t event_index_ = 0;
+    // The wait's error while the outcome is read, the result once complete.
+    boost::system::error_code error_;
+    path_advice advice_;
+    path_event event_;
+    options options_;
     bool started_ = false;
     bool established_ = false;
     bool hedge_started_ = false;
@@ -209,12 +216,6 @@ private:
     connect_action action_ = connect_action::prepare_socket;
     connect_action after_report_ = connect_action::complete;
     mode mode_ = mode::fast_open;
-    path_advice advice_;
-    path_event event_;
-    std::size_t event_index_ = 0;
-    boost::system::error_code wait_error_;
-    handshake_outcome connect_outcome_; // an ordinary connect's, while its evidence is read
-    boost::system::error_code result_;
 };
 
 } // namespace tfo::detail
