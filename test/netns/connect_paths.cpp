@@ -204,6 +204,17 @@ result run(path p, asio::io_context& io, const std::vector<tcp::endpoint>& endpo
     }
 }
 
+// Path `p` over `endpoints` connects to `expected`, and its first
+// operation transfers everything: the request, or the server's greeting.
+void expect_connected(path p, asio::io_context& io, const std::vector<tcp::endpoint>& endpoints,
+                      const tcp::endpoint& expected, std::optional<tcp> open_as = std::nullopt)
+{
+    const result r = run(p, io, endpoints, reads_first(p) ? std::string() : request, open_as);
+    BOOST_TEST(!r.ec, r.ec.message());
+    BOOST_TEST(r.endpoint == expected);
+    BOOST_TEST(r.bytes == (reads_first(p) ? greeting.size() : request.size()));
+}
+
 BOOST_AUTO_TEST_SUITE(paths, *ut::precondition(tfo::test::netns_available) * ut::timeout(120))
 
 // The first endpoint refuses: every path moves on to the second, connects
@@ -217,13 +228,8 @@ BOOST_AUTO_TEST_CASE(a_refused_endpoint_moves_the_sequence_on)
             private_netns ns(3);
             asio::io_context io;
             auto good = make_listener(io, tcp::v4(), 16);
-            const std::vector<tcp::endpoint> endpoints{closed_port(io), good.local_endpoint()};
             greeter server({&good});
-            const std::string data = reads_first(p) ? std::string() : request;
-            const result r = run(p, io, endpoints, data);
-            BOOST_TEST(!r.ec, r.ec.message());
-            BOOST_TEST(r.endpoint == good.local_endpoint());
-            BOOST_TEST(r.bytes == (reads_first(p) ? greeting.size() : request.size()));
+            expect_connected(p, io, {closed_port(io), good.local_endpoint()}, good.local_endpoint());
         }
     }
 }
@@ -241,14 +247,8 @@ BOOST_AUTO_TEST_CASE(a_socket_of_another_family_is_reopened)
             asio::io_context io;
             auto v6 = make_listener(io, tcp::v6(), 16);
             auto v4 = make_listener(io, tcp::v4(), 16);
-            const std::vector<tcp::endpoint> endpoints{v6.local_endpoint(), v4.local_endpoint()};
             greeter server({&v6, &v4});
-            const std::string data = reads_first(p) ? std::string() : request;
-            const result r = run(p, io, endpoints, data, tcp::v4());
-            BOOST_TEST(!r.ec, r.ec.message());
-            BOOST_TEST(r.endpoint == v6.local_endpoint());
-            BOOST_TEST(r.bytes == (reads_first(p) ? greeting.size() : request.size()));
-            BOOST_TEST(r.endpoint.address().is_v6());
+            expect_connected(p, io, {v6.local_endpoint(), v4.local_endpoint()}, v6.local_endpoint(), tcp::v4());
         }
     }
 }

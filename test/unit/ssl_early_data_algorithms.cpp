@@ -229,21 +229,27 @@ struct early_client
     }
 };
 
+// A client with a ticket, its first flight on the wire to a server that
+// reads it into `got`.
+struct early_exchange
+{
+    peers p;
+    early_client client{p, p.ticket()};
+    end_point server{p.server_ctx, true};
+    wire w;
+    std::string got = std::string(64, '\0');
+
+    early_exchange() { w.from_peer = client.first_flight; }
+};
+
 } // namespace
 
 // The whole early exchange, with the next record already here each time the
 // server asks: the flight is held until the answer joins it, one write; the
 // phase ends on the client's EndOfEarlyData, and the handshake completes
 // through the original BIOs.
-BOOST_AUTO_TEST_CASE(the_flight_waits_for_a_record_already_here)
+BOOST_FIXTURE_TEST_CASE(the_flight_waits_for_a_record_already_here, early_exchange)
 {
-    peers p;
-    early_client client(p, p.ticket());
-    end_point server(p.server_ctx, true);
-
-    wire w;
-    w.from_peer = client.first_flight;
-    std::string got(64, '\0');
     read_early_data_algorithm read(server.ssl.get(), asio::buffer(got));
     run(read, w);
     BOOST_TEST(!read.error());
@@ -297,16 +303,9 @@ BOOST_AUTO_TEST_CASE(the_flight_waits_for_a_record_already_here)
 
 // The next record is not here: the flight leaves before the read that waits
 // for it (the client cannot send its next record without it).
-BOOST_AUTO_TEST_CASE(the_flight_leaves_before_a_wait)
+BOOST_FIXTURE_TEST_CASE(the_flight_leaves_before_a_wait, early_exchange)
 {
-    peers p;
-    early_client client(p, p.ticket());
-    end_point server(p.server_ctx, true);
-
-    wire w;
-    w.from_peer = client.first_flight;
     w.next_record_here = false;
-    std::string got(64, '\0');
     read_early_data_algorithm read(server.ssl.get(), asio::buffer(got));
     run(read, w);
     BOOST_TEST(!read.error());
@@ -323,15 +322,8 @@ BOOST_AUTO_TEST_CASE(the_flight_leaves_before_a_wait)
 
 // A flight held by one call leaves at the start of the next one when the
 // client has nothing more to send: the held flight survives between calls.
-BOOST_AUTO_TEST_CASE(a_held_flight_leaves_with_the_next_read)
+BOOST_FIXTURE_TEST_CASE(a_held_flight_leaves_with_the_next_read, early_exchange)
 {
-    peers p;
-    early_client client(p, p.ticket());
-    end_point server(p.server_ctx, true);
-
-    wire w;
-    w.from_peer = client.first_flight;
-    std::string got(64, '\0');
     read_early_data_algorithm first(server.ssl.get(), asio::buffer(got));
     run(first, w);
     BOOST_REQUIRE(first.result() == request.size());
