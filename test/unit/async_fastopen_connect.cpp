@@ -79,7 +79,12 @@ using asio::ip::tcp;
     std::size_t n = tfo::fastopen_connect(socket, ep, buffer);
     boost::system::error_code ec;
     n += tfo::fastopen_connect(socket, ep, gather, ec);
+    const tfo::fastopen_connect_result r = tfo::fastopen_connect(socket, results, buffer);
+    const auto [connected_to, n4] = tfo::fastopen_connect(socket, endpoints, gather, ec);
     (void)n;
+    (void)r;
+    (void)connected_to;
+    (void)n4;
 }
 
 // ---------------------------------------------------------------------------
@@ -137,6 +142,19 @@ BOOST_AUTO_TEST_CASE(empty_endpoint_sequence_is_not_found)
     BOOST_TEST(!called);
     io.run();
     BOOST_TEST(called);
+}
+
+BOOST_AUTO_TEST_CASE(empty_endpoint_sequence_is_not_found_sync)
+{
+    asio::io_context io;
+    tcp::socket socket(io);
+    std::vector<tcp::endpoint> none;
+    boost::system::error_code ec;
+    const auto [ep, n] = tfo::fastopen_connect(socket, none, asio::buffer("x", 1), ec);
+    BOOST_TEST((ec == asio::error::not_found));
+    BOOST_TEST((ep == tcp::endpoint()));
+    BOOST_TEST(n == 0u);
+    BOOST_CHECK_THROW(tfo::fastopen_connect(socket, none, asio::buffer("x", 1)), boost::system::system_error);
 }
 
 BOOST_AUTO_TEST_CASE(deferred_does_nothing_until_invoked)
