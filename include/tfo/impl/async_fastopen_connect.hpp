@@ -8,10 +8,10 @@
 
 #include <tfo/detail/buffer_cursor.hpp>
 #include <tfo/detail/completion.hpp>
-#include <tfo/detail/throw_error.hpp>
 #include <tfo/detail/connect_algorithm.hpp>
 #include <tfo/detail/path_memory_access.hpp>
 #include <tfo/detail/platform.hpp>
+#include <tfo/detail/throw_error.hpp>
 #include <tfo/fast_open_info.hpp>
 #include <tfo/path_memory.hpp>
 

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -290,9 +291,12 @@ private:
     {
         using op = fastopen_connect_op<typename impl_type::socket_type, endpoint_span, ConstBuffers,
                                        connect_completion::attempted>;
-        boost::asio::async_compose<Handler, void(boost::system::error_code, boost::asio::ip::tcp::endpoint,
-                                                 std::size_t)>(op(impl.socket, impl.endpoints, data), handler,
-                                                               impl.socket);
+        // async_compose takes the handler by lvalue reference and moves from
+        // it (the completion token type is the handler's own).
+        std::decay_t<Handler> h(std::forward<Handler>(handler));
+        boost::asio::async_compose<std::decay_t<Handler>,
+                                   void(boost::system::error_code, boost::asio::ip::tcp::endpoint, std::size_t)>(
+            op(impl.socket, impl.endpoints, data), h, impl.socket);
     }
 
     template <typename Self>
