@@ -27,6 +27,8 @@ public:
     prepared_buffers(const prepared_buffers& other) noexcept { *this = other; }
     prepared_buffers& operator=(const prepared_buffers& other) noexcept
     {
+        if (this == &other)
+            return *this;
         count_ = 0;
         for (const auto& b : other)
             push_back(b);

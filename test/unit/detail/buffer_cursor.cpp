@@ -64,4 +64,26 @@ BOOST_AUTO_TEST_CASE(cursor_survives_moves)
     BOOST_TEST(std::string(static_cast<const char*>(p.begin()->data()), p.begin()->size()) == "cdef");
 }
 
+// What a driver hands to a write: a copy holds the prepared buffers, and
+// only those; seeking lands on the byte asked for, back or forth.
+BOOST_AUTO_TEST_CASE(prepared_buffers_copy_and_seek)
+{
+    const std::string a = "abc", b = "defgh";
+    std::array<asio::const_buffer, 2> seq{asio::buffer(a), asio::buffer(b)};
+    tfo::detail::buffer_cursor<std::array<asio::const_buffer, 2>> cursor(seq);
+    cursor.seek(4);
+    const tfo::detail::prepared_buffers p = cursor.prepare();
+    tfo::detail::prepared_buffers copy = p;
+    const tfo::detail::prepared_buffers& same = copy;
+    copy = same; // self-assignment keeps them
+    BOOST_TEST(copy.count() == 1u);
+    BOOST_TEST(std::string(static_cast<const char*>(copy.begin()->data()), copy.begin()->size()) == "efgh");
+    cursor.seek(1);
+    BOOST_TEST(cursor.consumed() == 1u);
+    BOOST_TEST(cursor.prepare().count() == 2u);
+    BOOST_TEST(cursor.prepare().begin()->size() == 2u, "from the second byte of the first buffer");
+    cursor.seek(8);
+    BOOST_TEST(cursor.done());
+}
+
 BOOST_AUTO_TEST_SUITE_END() // unit_detail_buffer_cursor
