@@ -181,6 +181,23 @@ public:
     buffer_cursor<Buffers> cursor;
 };
 
+// What a connect reports, for the asynchronous operation's completion and
+// the synchronous forms alike.
+enum class connect_completion
+{
+    single,   // (ec, bytes_written)
+    sequence, // (ec, the endpoint established or a default one, bytes_written)
+    attempted // (ec, the endpoint last tried, bytes_written): the stream's connect_endpoint()
+};
+
+// The endpoint a finished connect reports, in the form `Completion` names.
+template <connect_completion Completion, typename Io>
+boost::asio::ip::tcp::endpoint reported_endpoint(const Io& io, const connect_algorithm& algorithm)
+{
+    const bool named = Completion == connect_completion::attempted ? algorithm.attempted() : algorithm.established();
+    return named ? io.endpoint(algorithm) : boost::asio::ip::tcp::endpoint();
+}
+
 // The synchronous driver: performs each waiting action by blocking. It never
 // hedges (the algorithm is told so): a blocking call has no second
 // operation to race.
@@ -211,6 +228,25 @@ void run_connect(connect_io<Socket, Endpoints, Buffers>& io, connect_algorithm& 
         }
         next = io.run(algorithm, algorithm.resume(e), none);
     }
+}
+
+// A synchronous connect, from start to end: the error, the endpoint in the
+// form `Completion` names, and the count.
+struct blocking_connect_result
+{
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::endpoint endpoint;
+    std::size_t bytes_written = 0;
+};
+
+template <connect_completion Completion, typename Socket, typename Endpoints, typename Buffers>
+blocking_connect_result connect_blocking(Socket& socket, const Endpoints& endpoints, const Buffers& buffers)
+{
+    connect_io<Socket, Endpoints, Buffers> io(socket, endpoints, buffers);
+    connect_algorithm algorithm(endpoint_count(endpoints), io.cursor.total(),
+                                {Completion != connect_completion::single, false});
+    run_connect(io, algorithm);
+    return {algorithm.error(), reported_endpoint<Completion>(io, algorithm), algorithm.bytes_written()};
 }
 
 // Lets through only the cancellation types the current step honours.
@@ -306,14 +342,6 @@ struct hedge_race_over
     {
         return !ec && started ? boost::asio::cancellation_type::all : boost::asio::cancellation_type::none;
     }
-};
-
-// What the asynchronous operation completes with.
-enum class connect_completion
-{
-    single,   // (ec, bytes_written)
-    sequence, // (ec, the endpoint established or a default one, bytes_written)
-    attempted // (ec, the endpoint last tried, bytes_written): the stream's connect_endpoint()
 };
 
 // The asynchronous driver: performs each waiting action asynchronously, and
@@ -462,12 +490,7 @@ private:
         if constexpr (Completion == connect_completion::single)
             detail::complete(self, continuation_, executor, ec, n);
         else
-        {
-            const bool name_it = Completion == connect_completion::sequence ? algorithm_.established()
-                                                                            : algorithm_.attempted();
-            detail::complete(self, continuation_, executor, ec,
-                             name_it ? io_.endpoint(algorithm_) : boost::asio::ip::tcp::endpoint(), n);
-        }
+            detail::complete(self, continuation_, executor, ec, reported_endpoint<Completion>(io_, algorithm_), n);
     }
 
     connect_io<Socket, Endpoints, Buffers> io_;
@@ -514,11 +537,10 @@ std::size_t fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::t
                              const boost::asio::ip::tcp::endpoint& endpoint, const ConstBufferSequence& buffers,
                              boost::system::error_code& ec)
 {
-    detail::connect_io io(socket, detail::single_endpoint{endpoint}, buffers);
-    detail::connect_algorithm algorithm(1, io.cursor.total(), {false, false});
-    detail::run_connect(io, algorithm);
-    ec = algorithm.error();
-    return algorithm.bytes_written();
+    const auto r = detail::connect_blocking<detail::connect_completion::single>(
+        socket, detail::single_endpoint{endpoint}, buffers);
+    ec = r.ec;
+    return r.bytes_written;
 }
 
 template <typename Executor, typename ConstBufferSequence>
@@ -538,14 +560,12 @@ fastopen_connect_result fastopen_connect(boost::asio::basic_stream_socket<boost:
                                          const EndpointSequence& endpoints, const ConstBufferSequence& buffers,
                                          boost::system::error_code& ec)
 {
-    detail::connect_io<boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>, const EndpointSequence&,
-                       ConstBufferSequence>
-        io(socket, endpoints, buffers);
-    detail::connect_algorithm algorithm(detail::endpoint_count(endpoints), io.cursor.total(), {true, false});
-    detail::run_connect(io, algorithm);
-    ec = algorithm.error();
-    return {algorithm.established() ? io.endpoint(algorithm) : boost::asio::ip::tcp::endpoint(),
-            algorithm.bytes_written()};
+    // The sequence is walked where it is, not copied: the call blocks.
+    using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
+    const auto r = detail::connect_blocking<detail::connect_completion::sequence, socket_type, const EndpointSequence&>(
+        socket, endpoints, buffers);
+    ec = r.ec;
+    return {r.endpoint, r.bytes_written};
 }
 
 template <typename Executor, typename EndpointSequence, typename ConstBufferSequence>

@@ -204,7 +204,7 @@ public:
         case lazy_connect::failed:
             return finish(self, impl.connect_error, 0);
         case lazy_connect::connecting:
-            step_ = step::waiting;
+            started_ = true;
             return impl.connect_done.async_wait(std::move(self));
         case lazy_connect::idle:
             if (!impl.has_destination)
@@ -247,14 +247,6 @@ public:
     }
 
 private:
-    enum class step
-    {
-        starting,
-        connecting,
-        waiting,
-        transferring
-    };
-
     template <typename Self>
     void connect(Self& self)
     {
@@ -262,7 +254,6 @@ private:
         impl.state = lazy_connect::connecting;
         impl.connect_timed_out = false;
         impl.connect_by_read = IsRead;
-        step_ = step::connecting;
         started_ = true;
         // The connect listens to our signal, which the user's slot and the
         // timers both feed. Only terminal cancellation interrupts it: a
@@ -324,7 +315,6 @@ private:
     template <typename Self>
     void transfer(Self& self)
     {
-        step_ = step::transferring;
         started_ = true;
         const Buffers data = buffers_; // `self` and its members move below
         if constexpr (IsRead)
@@ -352,7 +342,6 @@ private:
 
     std::shared_ptr<impl_type> impl_;
     Buffers buffers_;
-    step step_ = step::starting;
     bool armed_ = false;
     bool started_ = false;
 };
@@ -598,13 +587,11 @@ std::size_t basic_fast_open_stream<Executor>::connect_now(const ConstBufferSeque
     }
     // The connect algorithm's synchronous driver, as the asynchronous
     // connect uses its asynchronous one: the same decisions on both paths.
-    detail::connect_io<next_layer_type, detail::endpoint_span, ConstBufferSequence> io(
-        impl.socket, impl.endpoints, buffers);
-    detail::connect_algorithm algorithm(impl.endpoints.size(), io.cursor.total(), {true, false});
-    detail::run_connect(io, algorithm);
-    ec = algorithm.error();
-    impl.connect_finished(ec, algorithm.attempted() ? io.endpoint(algorithm) : endpoint_type());
-    return algorithm.bytes_written();
+    const auto r = detail::connect_blocking<detail::connect_completion::attempted, next_layer_type,
+                                            detail::endpoint_span>(impl.socket, impl.endpoints, buffers);
+    ec = r.ec;
+    impl.connect_finished(ec, r.endpoint);
+    return r.bytes_written;
 }
 
 template <typename Executor>
