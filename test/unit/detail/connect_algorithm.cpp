@@ -403,6 +403,17 @@ tfo::detail::path_advice hedged(std::uint32_t delay_us, bool retry = false)
     return a;
 }
 
+// One endpoint, a hedge advised, and the SYN sent with `in_syn` of `total`
+// bytes: the race is about to start.
+connect_algorithm hedged_syn_sent(std::size_t total, std::size_t in_syn)
+{
+    auto a = make(1, total, false);
+    start(a);
+    prepared(a, {}, hedged(60'000));
+    BOOST_REQUIRE((sent(a, syn_with(in_syn)) == step::await_syn_ack));
+    return a;
+}
+
 handshake_outcome with_evidence(bool acked, tfo::detail::syn_failure failure, bool retransmitted)
 {
     tfo::detail::syn_evidence e;
@@ -496,10 +507,7 @@ BOOST_AUTO_TEST_CASE(a_cookie_request_is_hedged_only_where_none_passed_before)
 
 BOOST_AUTO_TEST_CASE(the_hedge_wins_and_everything_goes_on_its_connection)
 {
-    auto a = make(1, 5000, false);
-    start(a);
-    prepared(a, {}, hedged(60'000));
-    sent(a, syn_with(1400));
+    auto a = hedged_syn_sent(5000, 1400);
     BOOST_TEST((hedge_connected(a) == step::write));
     BOOST_TEST(a.bytes_written() == 0u, "the silent SYN's data is not counted");
     BOOST_TEST(a.bytes_in_syn() == 0u);
@@ -512,10 +520,7 @@ BOOST_AUTO_TEST_CASE(the_hedge_wins_and_everything_goes_on_its_connection)
 
 BOOST_AUTO_TEST_CASE(the_syn_wins_over_a_started_hedge)
 {
-    auto a = make(1, 100, false);
-    start(a);
-    prepared(a, {}, hedged(60'000));
-    sent(a, syn_with(100));
+    auto a = hedged_syn_sent(100, 100);
     BOOST_TEST((answered(a, with_evidence(true, syn_failure::none, false), ct::none, true) == step::complete));
     BOOST_TEST((a.event().kind == path_event_kind::fast_open_acked));
     BOOST_TEST(a.event().hedge_started, "counted as a hedge started, not won");
@@ -524,10 +529,7 @@ BOOST_AUTO_TEST_CASE(the_syn_wins_over_a_started_hedge)
 
 BOOST_AUTO_TEST_CASE(cancelled_while_the_hedge_raced)
 {
-    auto a = make(1, 100, false);
-    start(a);
-    prepared(a, {}, hedged(60'000));
-    sent(a, syn_with(100));
+    auto a = hedged_syn_sent(100, 100);
     BOOST_TEST((answered(a, aborted_in_syn_sent, ct::terminal, true) == step::complete));
     BOOST_TEST((a.error() == asio::error::operation_aborted));
     BOOST_TEST(a.bytes_written() == 0u);
@@ -600,10 +602,7 @@ BOOST_AUTO_TEST_CASE(a_sequence_asks_for_advice_per_endpoint)
 // Both connected: the SYN's own connection carries the data, and wins.
 BOOST_AUTO_TEST_CASE(the_syn_wins_when_both_connected)
 {
-    auto a = make(1, 100, false);
-    start(a);
-    prepared(a, {}, hedged(60'000));
-    sent(a, syn_with(100));
+    auto a = hedged_syn_sent(100, 100);
     connect_event e;
     e.ec = asio::error::operation_aborted;
     e.hedge_started = true;
@@ -619,10 +618,7 @@ BOOST_AUTO_TEST_CASE(the_syn_wins_when_both_connected)
 
 BOOST_AUTO_TEST_CASE(cancelled_when_the_hedge_connected)
 {
-    auto a = make(1, 100, false);
-    start(a);
-    prepared(a, {}, hedged(60'000));
-    sent(a, syn_with(100));
+    auto a = hedged_syn_sent(100, 100);
     BOOST_TEST((hedge_connected(a, ct::terminal) == step::complete));
     BOOST_TEST((a.error() == asio::error::operation_aborted));
     BOOST_TEST(a.bytes_written() == 0u);
