@@ -8,6 +8,7 @@
 // counters and TCP_INFO on both ends.
 
 #include <tfo/async_fastopen_connect.hpp>
+#include <tfo/path_memory.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -249,6 +250,48 @@ BOOST_FIXTURE_TEST_CASE(cancelled_during_the_writes, cookie_cached)
         BOOST_TEST(server.info.syn_data_acked);
         BOOST_TEST(server.data.size() == written, "bytes_written is what the server read");
         BOOST_TEST((server.data == big.substr(0, written)));
+    }
+}
+
+// A destination new to the path memory has its kernel record read first,
+// after a post (never in the initiating function). A close or a cancellation
+// that comes before that step ends the operation there: nothing is sent.
+BOOST_FIXTURE_TEST_CASE(stopped_while_a_new_destination_is_looked_up, fast_open_listener)
+{
+    for (const bool close : {true, false})
+    {
+        BOOST_TEST_CONTEXT((close ? "close()" : "terminal cancellation"))
+        {
+            asio::io_context client_io; // a path memory of its own: the destination is new
+            tcp::socket client(client_io);
+            asio::cancellation_signal signal;
+            bool called = false;
+            boost::system::error_code result;
+            std::size_t written = 1;
+            tfo::async_fastopen_connect(client, acceptor.local_endpoint(), asio::buffer(request),
+                                        asio::bind_cancellation_slot(signal.slot(),
+                                                                     [&](boost::system::error_code ec, std::size_t n) {
+                                                                         called = true;
+                                                                         result = ec;
+                                                                         written = n;
+                                                                     }));
+            BOOST_TEST(!called, "never inside the initiating function");
+            if (close)
+                client.close();
+            else
+                signal.emit(asio::cancellation_type::terminal);
+            client_io.run_for(std::chrono::seconds(5));
+            BOOST_TEST(called);
+            BOOST_TEST((result == asio::error::operation_aborted), result.message());
+            BOOST_TEST(written == 0u);
+            const auto counters = asio::use_service<tfo::path_memory>(client_io).counters();
+            BOOST_TEST(counters.kernel_reads == 1u, "stopped at the kernel read");
+            BOOST_TEST(counters.attempts == 0u, "no advice given, no SYN sent");
+            acceptor.non_blocking(true);
+            boost::system::error_code accept_ec;
+            acceptor.accept(accept_ec);
+            BOOST_TEST((accept_ec == asio::error::would_block), "no connection reached the server");
+        }
     }
 }
 
