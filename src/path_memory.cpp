@@ -2,46 +2,148 @@
 // tfo: TCP Fast Open for Boost.Asio
 // Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
-// The path memory service: records (detail/path_record.hpp decides) in a map
-// under one mutex, counters, the clock, and the kernel's tcp_metrics read
-// once per destination address.
+// The path memory service: records (detail/path_record.hpp decides) in a
+// bounded flat table (detail/path_table.hpp) under one mutex, counters, the
+// clock, and the kernel's tcp_metrics table, read whole at most once per
+// `kernel_read_interval`.
 //
 
 #include <tfo/detail/path_record.hpp>
+#include <tfo/detail/path_table.hpp>
 #include <tfo/detail/platform.hpp>
 #include <tfo/detail/throw_error.hpp>
 #include <tfo/path_memory.hpp>
 
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
-#include <unordered_map>
+#include <tuple>
+#include <vector>
 
 namespace tfo {
 
 namespace {
 
-// Address and port, mixed from the endpoint's own bytes: building an
-// `ip::address` to hash it costs more than the rest of a lookup.
-struct endpoint_hash
+using time_point = path_memory::clock_type::time_point;
+
+// What the kernel's tcp_metrics table said about one address, kept for
+// seeding records: only entries with something to say (an RTT, SYN drops).
+struct kernel_entry
 {
-    std::size_t operator()(const boost::asio::ip::tcp::endpoint& e) const noexcept
+    std::array<unsigned char, 16> address{};
+    std::uint8_t length = 0;     // 4 or 16
+    std::uint16_t syn_drops = 0; // in a row
+    std::uint32_t rtt_us = 0;
+    time_point last_drop{}; // when syn_drops > 0
+
+    auto ordering() const { return std::tie(length, address); }
+};
+
+// The kernel's table as last read, sorted by address.
+class kernel_table
+{
+public:
+    // Reads it (netlink; call without the lock). `now` is when.
+    static kernel_table read(time_point now, boost::system::error_code& ec)
     {
-        std::uint64_t h = e.port();
-        const auto* bytes = static_cast<const unsigned char*>(static_cast<const void*>(e.data()));
-        // The address: 4 bytes at offset 4 (sockaddr_in), 16 at offset 8 (sockaddr_in6).
-        const std::size_t at = e.protocol() == boost::asio::ip::tcp::v4() ? 4 : 8;
-        const std::size_t n = e.protocol() == boost::asio::ip::tcp::v4() ? 4 : 16;
-        for (std::size_t i = 0; i < n; i += 4)
+        kernel_table t;
+        t.read_at_ = now;
+        t.made_ = true;
+        detail::platform::dump_kernel_path_records(
+            [&](const unsigned char* address, std::size_t length, const kernel_path_record& k) {
+                if (k.rtt.count() <= 0 && k.syn_drops == 0)
+                    return;
+                kernel_entry e;
+                std::memcpy(e.address.data(), address, length);
+                e.length = static_cast<std::uint8_t>(length);
+                e.syn_drops = k.syn_drops;
+                e.rtt_us = static_cast<std::uint32_t>(std::min<std::int64_t>(k.rtt.count(), 0xffffffff));
+                if (k.syn_drops > 0 && k.syn_drop_age.count() >= 0)
+                    e.last_drop = now - k.syn_drop_age;
+                else
+                    e.syn_drops = 0;
+                t.entries_.push_back(e);
+            },
+            ec);
+        std::sort(t.entries_.begin(), t.entries_.end(),
+                  [](const kernel_entry& a, const kernel_entry& b) { return a.ordering() < b.ordering(); });
+        // An address with entries for several source addresses: the one
+        // with the most drops speaks for it.
+        auto out = t.entries_.begin();
+        for (auto it = t.entries_.begin(); it != t.entries_.end(); ++it)
         {
-            std::uint32_t word;
-            std::memcpy(&word, bytes + at + i, sizeof word);
-            h = (h ^ word) * 0x9e3779b97f4a7c15ull;
+            if (out != t.entries_.begin() && std::prev(out)->ordering() == it->ordering())
+            {
+                auto& kept = *std::prev(out);
+                if (it->syn_drops > kept.syn_drops)
+                    kept = *it;
+                continue;
+            }
+            *out++ = *it;
         }
-        return static_cast<std::size_t>(h ^ (h >> 29));
+        t.entries_.erase(out, t.entries_.end());
+        t.entries_.shrink_to_fit();
+        t.read_ = !ec;
+        return t;
     }
+
+    // Whether a read was made, not expired, and is younger than `interval` at `now`.
+    bool fresh(time_point now, std::chrono::milliseconds interval) const noexcept
+    {
+        return made_ && now - read_at_ < interval;
+    }
+
+    // Whether the last read succeeded: records seeded from it say so.
+    bool read() const noexcept { return read_; }
+
+    // The next new destination reads it again.
+    void expire() noexcept { made_ = false; }
+
+    // Seeds `r`, the new record of `destination`, at `now`.
+    void seed(detail::path_record& r, const boost::asio::ip::tcp::endpoint& destination, time_point now,
+              const path_memory_options& o) const
+    {
+        kernel_entry key;
+        const auto address = destination.address();
+        if (address.is_v4())
+        {
+            const auto b = address.to_v4().to_bytes();
+            std::memcpy(key.address.data(), b.data(), b.size());
+            key.length = 4;
+        }
+        else
+        {
+            const auto b = address.to_v6().to_bytes();
+            std::memcpy(key.address.data(), b.data(), b.size());
+            key.length = 16;
+        }
+        kernel_path_record k;
+        const auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
+                                         [](const kernel_entry& a, const kernel_entry& b) {
+                                             return a.ordering() < b.ordering();
+                                         });
+        if (it != entries_.end() && it->ordering() == key.ordering())
+        {
+            k.found = true;
+            k.rtt = std::chrono::microseconds(it->rtt_us);
+            k.syn_drops = it->syn_drops;
+            if (it->syn_drops > 0)
+                k.syn_drop_age = std::chrono::duration_cast<std::chrono::milliseconds>(now - it->last_drop);
+        }
+        detail::seed(r, k, now, o);
+    }
+
+    std::size_t memory_bytes() const noexcept { return entries_.capacity() * sizeof(kernel_entry); }
+
+private:
+    std::vector<kernel_entry> entries_;
+    time_point read_at_{};
+    bool made_ = false; // by `read`, and not expired since
+    bool read_ = false;
 };
 
 } // namespace
@@ -51,30 +153,26 @@ struct path_memory::impl
     mutable std::mutex mutex;
     path_memory_options options;
     std::function<clock_type::time_point()> clock;
-    std::unordered_map<boost::asio::ip::tcp::endpoint, detail::path_record, endpoint_hash> records;
+    detail::path_table records{options.max_destinations};
     path_memory_counters counters;
+    kernel_table kernel;
+    std::mutex kernel_reading; // one read of the kernel's table at a time
 
     clock_type::time_point now() const { return clock ? clock() : clock_type::now(); }
 
-    // The record of `destination`, made when new. Called with the mutex held;
-    // never reads the kernel (see `seed`).
-    detail::path_record& record(const boost::asio::ip::tcp::endpoint& destination)
+    bool kernel_fresh(time_point at) const noexcept
     {
-        auto it = records.find(destination);
-        if (it != records.end())
-            return it->second;
-        if (records.size() >= options.max_destinations && !records.empty())
-            evict_one();
-        return records[destination];
+        return kernel.fresh(at, options.kernel_read_interval);
     }
 
-    void evict_one()
+    // A new record for `destination`, seeded from the kernel's table where
+    // it was read. Called with the mutex held.
+    detail::path_record& make_record(const detail::path_key& key, const boost::asio::ip::tcp::endpoint& destination)
     {
-        auto oldest = records.begin();
-        for (auto it = records.begin(); it != records.end(); ++it)
-            if (it->second.last_used < oldest->second.last_used)
-                oldest = it;
-        records.erase(oldest);
+        detail::path_record& r = records.insert(key, options);
+        if (options.seed_from_kernel && kernel.read())
+            kernel.seed(r, destination, now(), options);
+        return r;
     }
 };
 
@@ -95,6 +193,7 @@ void path_memory::set_options(const path_memory_options& options)
 {
     std::lock_guard lock(impl_->mutex);
     impl_->options = options;
+    impl_->records.set_capacity(options.max_destinations, options);
 }
 
 path_memory_options path_memory::options() const
@@ -112,10 +211,10 @@ void path_memory::set_clock(std::function<clock_type::time_point()> now)
 destination_state path_memory::state(const boost::asio::ip::tcp::endpoint& destination) const
 {
     std::lock_guard lock(impl_->mutex);
-    auto it = impl_->records.find(destination);
-    if (it == impl_->records.end())
+    const detail::path_record* r = impl_->records.find(detail::key_of(destination));
+    if (!r)
         return {};
-    return detail::state_of(it->second, impl_->now(), impl_->options);
+    return detail::state_of(*r, impl_->now(), impl_->options);
 }
 
 path_memory_counters path_memory::counters() const
@@ -124,25 +223,45 @@ path_memory_counters path_memory::counters() const
     return impl_->counters;
 }
 
+std::size_t path_memory::memory_bytes() const
+{
+    std::lock_guard lock(impl_->mutex);
+    return sizeof(impl) + impl_->records.memory_bytes() + impl_->kernel.memory_bytes();
+}
+
+std::size_t path_memory::size() const
+{
+    std::lock_guard lock(impl_->mutex);
+    return impl_->records.size();
+}
+
 detail::path_advice path_memory::advise(const boost::asio::ip::tcp::endpoint& destination, bool may_hedge,
                                         bool may_read_kernel)
 {
     std::lock_guard lock(impl_->mutex);
-    if (!impl_->options.enabled)
+    auto& m = *impl_;
+    if (!m.options.enabled)
         return {};
-    if (may_read_kernel && impl_->options.seed_from_kernel && !impl_->records.contains(destination))
+    const detail::path_key key = detail::key_of(destination);
+    detail::path_record* r = m.records.use(key, m.options);
+    if (!r)
     {
-        detail::path_advice read_first;
-        read_first.read_kernel_record = true;
-        return read_first;
+        if (may_read_kernel && m.options.seed_from_kernel && !m.kernel_fresh(m.now()))
+        {
+            detail::path_advice read_first;
+            read_first.read_kernel_record = true;
+            return read_first;
+        }
+        r = &m.make_record(key, destination);
     }
-    const auto now = impl_->now();
-    detail::path_advice a = detail::advise(impl_->record(destination), now, impl_->options, may_hedge);
-    ++impl_->counters.attempts;
+    // A destination with nothing against Fast Open needs no time.
+    const auto now = r->advice_needs_time(m.options) ? m.now() : time_point{};
+    detail::path_advice a = detail::advise(*r, now, m.options, may_hedge);
+    ++m.counters.attempts;
     if (!a.fast_open)
-        ++impl_->counters.plain;
+        ++m.counters.plain;
     if (a.probe)
-        ++impl_->counters.probes;
+        ++m.counters.probes;
     return a;
 }
 
@@ -150,9 +269,10 @@ void path_memory::report(const boost::asio::ip::tcp::endpoint& destination, cons
 {
     using kind = detail::path_event_kind;
     std::lock_guard lock(impl_->mutex);
-    if (!impl_->options.enabled)
+    auto& m = *impl_;
+    if (!m.options.enabled)
         return;
-    auto& c = impl_->counters;
+    auto& c = m.counters;
     if (event.hedge_started)
         ++c.hedges_started;
     switch (event.kind)
@@ -166,23 +286,38 @@ void path_memory::report(const boost::asio::ip::tcp::endpoint& destination, cons
     }
     if (event.kind == kind::none && event.rtt_us == 0)
         return;
-    const auto now = impl_->now();
-    detail::update(impl_->record(destination), event, now, impl_->options);
+    const detail::path_key key = detail::key_of(destination);
+    detail::path_record* r = m.records.find(key);
+    if (!r) // gone since the advice (more destinations than the bound), or never advised (`observe`)
+        r = &m.make_record(key, destination);
+    detail::update(*r, event, detail::update_needs_time(event) ? m.now() : time_point{}, m.options);
 }
 
-void path_memory::seed(const boost::asio::ip::tcp::endpoint& destination)
+void path_memory::read_kernel_table()
 {
-    // The netlink round trip happens outside the lock: other threads' connects
-    // do not wait for it.
+    {
+        std::lock_guard lock(impl_->mutex);
+        if (!impl_->options.enabled || !impl_->options.seed_from_kernel || impl_->kernel_fresh(impl_->now()))
+            return;
+    }
+    // One thread reads; one that finds a read under way goes on with what
+    // there is. The netlink exchange happens outside the lock: other
+    // threads' connects do not wait for it.
+    std::unique_lock reading(impl_->kernel_reading, std::try_to_lock);
+    if (!reading)
+        return;
+    time_point at;
+    {
+        std::lock_guard lock(impl_->mutex);
+        at = impl_->now();
+        if (impl_->kernel_fresh(at))
+            return; // read by another thread meanwhile
+    }
     boost::system::error_code ec;
-    const kernel_path_record k = read_kernel_path_record(destination.address(), ec);
+    kernel_table fresh = kernel_table::read(at, ec);
     std::lock_guard lock(impl_->mutex);
+    impl_->kernel = std::move(fresh);
     ++impl_->counters.kernel_reads;
-    if (!impl_->options.enabled || impl_->records.contains(destination))
-        return; // another connect made the record meanwhile
-    detail::path_record& r = impl_->record(destination);
-    if (!ec)
-        detail::seed(r, k, impl_->now(), impl_->options);
 }
 
 bool path_memory::use_deferred_connect(const boost::asio::ip::tcp::endpoint& destination)
@@ -190,7 +325,7 @@ bool path_memory::use_deferred_connect(const boost::asio::ip::tcp::endpoint& des
     detail::path_advice a = advise(destination, false, true);
     if (a.read_kernel_record)
     {
-        seed(destination);
+        read_kernel_table();
         a = advise(destination, false, false);
     }
     return a.fast_open;
@@ -205,13 +340,15 @@ void path_memory::observe(const boost::asio::ip::tcp::endpoint& destination,
 void path_memory::forget(const boost::asio::ip::tcp::endpoint& destination)
 {
     std::lock_guard lock(impl_->mutex);
-    impl_->records.erase(destination);
+    impl_->records.erase(detail::key_of(destination));
+    impl_->kernel.expire();
 }
 
 void path_memory::clear()
 {
     std::lock_guard lock(impl_->mutex);
     impl_->records.clear();
+    impl_->kernel.expire();
 }
 
 std::string_view to_string(path_reason r) noexcept

@@ -6,10 +6,23 @@
 #include <tfo/detail/path_record.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace tfo::detail {
 
 using std::chrono::milliseconds;
+
+namespace {
+
+// Counters of a record stop at their largest value instead of wrapping.
+template <typename T>
+void bump(T& counter) noexcept
+{
+    if (counter != std::numeric_limits<T>::max())
+        ++counter;
+}
+
+} // namespace
 
 milliseconds back_off(unsigned n, const path_memory_options& o) noexcept
 {
@@ -31,7 +44,6 @@ path_advice advise(path_record& r, path_record::time_point now, const path_memor
                    bool may_hedge) noexcept
 {
     path_advice a;
-    r.last_used = now;
     // Only where a connection was accepted before is a reset to SYN data
     // suspicious; a first reset is the server's answer.
     a.retry_plain_after_reset = r.accepted_before;
@@ -54,7 +66,7 @@ path_advice advise(path_record& r, path_record::time_point now, const path_memor
         a.probe = true;
         r.probe_in_flight = true;
         r.probe_started = now;
-        ++r.probes;
+        bump(r.probes);
     }
     if (may_hedge && o.hedge && !r.confirmed)
     {
@@ -68,7 +80,7 @@ namespace {
 
 void lost(path_record& r, path_reason why, path_record::time_point now, const path_memory_options& o) noexcept
 {
-    ++r.losses;
+    bump(r.losses);
     r.confirmed = false;
     r.cookie_request_passed = false;
     r.reason = why;
@@ -76,6 +88,20 @@ void lost(path_record& r, path_reason why, path_record::time_point now, const pa
 }
 
 } // namespace
+
+bool update_needs_time(const path_event& e) noexcept
+{
+    switch (e.kind)
+    {
+    case path_event_kind::syn_lost:
+    case path_event_kind::hedge_won:
+    case path_event_kind::reset_on_syn_data:
+    case path_event_kind::data_refused:
+        return true;
+    default:
+        return false;
+    }
+}
 
 void update(path_record& r, const path_event& e, path_record::time_point now, const path_memory_options& o) noexcept
 {
@@ -92,7 +118,7 @@ void update(path_record& r, const path_event& e, path_record::time_point now, co
         r.reason = path_reason::none;
         r.off_until = {};
         r.confirmed = true;
-        ++r.successes;
+        bump(r.successes);
         break;
     case path_event_kind::cookie_answered:
         // The option passed, but no data was at stake: the next connect,
@@ -108,7 +134,7 @@ void update(path_record& r, const path_event& e, path_record::time_point now, co
         lost(r, path_reason::reset_on_syn_data, now, o);
         break;
     case path_event_kind::data_refused:
-        ++r.refusals;
+        bump(r.refusals);
         r.confirmed = false;
         if (r.refusals >= o.refusals_before_back_off)
         {
@@ -146,7 +172,7 @@ void seed(path_record& r, const kernel_path_record& k, path_record::time_point n
         return;
     // The kernel counts drops in a row (a success resets it) and keeps the
     // age of the last one: back off from then, as if it had been ours.
-    r.losses = k.syn_drops;
+    r.losses = k.syn_drops; // both 16 bits
     r.reason = path_reason::kernel_syn_drops;
     r.accepted_before = true; // the retransmitted SYN was answered
     r.off_until = now - k.syn_drop_age + back_off(r.losses, o);

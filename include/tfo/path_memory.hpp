@@ -71,13 +71,37 @@ struct path_memory_options
     /// finished) lets another connection probe.
     std::chrono::milliseconds probe_timeout = std::chrono::seconds(30);
 
-    /// Read the kernel's `tcp_metrics` entry for a destination the first time
-    /// it is seen, so that a new process does not pay again for SYN drops the
-    /// kernel already recorded.
+    /// Seed the record of a destination seen for the first time from the
+    /// kernel's `tcp_metrics` entry for its address, so that a new process
+    /// does not pay again for SYN drops the kernel already recorded, and
+    /// starts with the round-trip time the kernel knows.
     bool seed_from_kernel = true;
 
-    /// Destinations remembered at most; the least recently used go first.
-    std::size_t max_destinations = 4096;
+    /// How long one read of the kernel's `tcp_metrics` table serves. The
+    /// table is read whole (one netlink dump: a few system calls per few
+    /// hundred entries), when a destination new to the path memory is seen
+    /// and the last read is older than this; destinations first seen within
+    /// the interval are seeded from that read, without a system call. An
+    /// entry the kernel made after the read is missed until the next one:
+    /// what it would have taught, the path memory learns itself, at the cost
+    /// of one hedge delay at most.
+    std::chrono::milliseconds kernel_read_interval = std::chrono::minutes(1);
+
+    /// Destinations remembered at most (at least 1). Each costs at most 80
+    /// bytes (64 for its record, up to 16 for the index), allocated as
+    /// destinations come: the default bound is about 10 MiB at most.
+    ///
+    /// Beyond the bound, what a destination has against Fast Open (a
+    /// back-off, refusals, a probe) is kept, and healthy destinations go
+    /// first. A destination first seen while the memory is full is held in
+    /// a window of `max_destinations / 16` records; a second connect there
+    /// soon after keeps it for good, displacing a record not asked for
+    /// lately. A round robin over more destinations than the bound so keeps
+    /// the ones it first remembered, instead of forgetting each just before
+    /// it comes round again; the others are each first contacts again
+    /// (Fast Open with a hedge timer, and the kernel's record from its last
+    /// read).
+    std::size_t max_destinations = 131072;
 };
 
 /// Why Fast Open is off, or on probation, for a destination.
@@ -131,7 +155,7 @@ struct path_memory_counters
     std::uint64_t probes = 0;         ///< fast-open probes after a back-off
     std::uint64_t hedges_started = 0; ///< plain connects raced against a silent fast-open SYN
     std::uint64_t hedges_won = 0;     ///< of them, established first
-    std::uint64_t kernel_reads = 0;   ///< tcp_metrics entries read
+    std::uint64_t kernel_reads = 0;   ///< reads of the kernel's tcp_metrics table
 };
 
 /// The kernel's `tcp_metrics` entry for a destination address (what
@@ -186,12 +210,20 @@ kernel_path_record read_kernel_path_record(const boost::asio::ip::address& addre
 /// path costs one loss per port, which the hedge bounds.
 ///
 /// @par The kernel first
-/// The first time a destination is seen, its `tcp_metrics` entry (one
-/// netlink round trip, never again for that destination) seeds the record:
-/// SYN drops the kernel recorded start a back-off from the time of the last
-/// drop, and its RTT sets the hedge delay. An asynchronous connect reads it
-/// in a completion step, never in the initiating function, and no lock is
-/// held meanwhile: other threads' connects do not wait for it.
+/// The first time a destination is seen, the kernel's `tcp_metrics` entry for
+/// its address seeds the record: SYN drops the kernel recorded start a
+/// back-off from the time of the last drop, and its RTT sets the hedge
+/// delay. The kernel's table is read whole, at most once per
+/// `kernel_read_interval` (see there), so a client of many destinations pays
+/// no system call per new destination. An asynchronous connect that needs a
+/// read makes it in a completion step, never in the initiating function, and
+/// no lock is held meanwhile: other threads' connects do not wait for it.
+///
+/// @par Cost
+/// Advice and a report for a destination with nothing against Fast Open are
+/// two lookups in a flat table under an uncontended lock, and no clock read.
+/// See `path_memory_options::max_destinations` for memory, and for what is
+/// kept when there are more destinations than that.
 ///
 /// @par Thread safety
 /// Every member function may be called from any thread.
@@ -225,6 +257,13 @@ public:
     /// The service's counters since it was made.
     path_memory_counters counters() const;
 
+    /// Destinations remembered now (at most `max_destinations`).
+    std::size_t size() const;
+
+    /// Heap memory the path memory holds now, in bytes: its records, their
+    /// index, and the last read of the kernel's table.
+    std::size_t memory_bytes() const;
+
     /// For users of the kernel's deferred connect (`tfo::fast_open_deferred_connect`),
     /// which the library cannot hedge or observe before the first write:
     /// whether to set the option for a connect to `destination` now. Counts
@@ -242,10 +281,11 @@ public:
                  boost::asio::ip::tcp::socket::native_handle_type connection, bool fast_open);
 
     /// Forgets one destination: the next connect there starts afresh (and
-    /// reads the kernel's record again).
+    /// the kernel's table is read again).
     void forget(const boost::asio::ip::tcp::endpoint& destination);
 
-    /// Forgets every destination; the counters are kept.
+    /// Forgets every destination (the kernel's table is read again for the
+    /// next new one); the counters are kept.
     void clear();
 
 private:
@@ -253,14 +293,16 @@ private:
     // detail::path_memory_access.
     friend struct detail::path_memory_access;
 
-    // Advice for one connect. Where the destination is new and the kernel
-    // may be read (`may_read_kernel`), the advice is only to read it: `seed`.
+    // Advice for one connect. Where the destination is new, the kernel's
+    // table is due for a read and may be read (`may_read_kernel`), the
+    // advice is only to read it: `read_kernel_table`.
     detail::path_advice advise(const boost::asio::ip::tcp::endpoint& destination, bool may_hedge,
                                bool may_read_kernel);
 
-    // Reads the kernel's tcp_metrics entry for a new destination (one
-    // netlink round trip, outside the lock) and makes its record from it.
-    void seed(const boost::asio::ip::tcp::endpoint& destination);
+    // Reads the kernel's tcp_metrics table where the last read is older
+    // than `kernel_read_interval`, outside the lock; the next `advise` seeds
+    // a new destination's record from it.
+    void read_kernel_table();
 
     // What one attempt taught.
     void report(const boost::asio::ip::tcp::endpoint& destination, const detail::path_event& event);

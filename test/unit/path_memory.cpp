@@ -81,6 +81,8 @@ BOOST_FIXTURE_TEST_CASE(defaults_are_documented_values, memory_on_a_test_clock)
     BOOST_TEST(o.max_back_off.count() == 86'400'000);
     BOOST_TEST(o.hedge);
     BOOST_TEST(o.seed_from_kernel);
+    BOOST_TEST(o.kernel_read_interval.count() == 60'000);
+    BOOST_TEST(o.max_destinations == 131'072u);
     const auto s = memory.state(destination);
     BOOST_TEST(s.fast_open, "nothing known: Fast Open");
     BOOST_TEST(!s.kernel_seeded);
@@ -151,23 +153,89 @@ BOOST_FIXTURE_TEST_CASE(forget_and_clear, memory_on_a_test_clock)
     BOOST_TEST(memory.state(destination).losses == 0u);
 }
 
-BOOST_FIXTURE_TEST_CASE(bounded_number_of_destinations, memory_on_a_test_clock)
+// A round robin over more destinations than the bound: what has something
+// against Fast Open is kept, the healthy destinations first remembered stay
+// (no hedge there, pass after pass), and exactly the others are forgotten.
+BOOST_FIXTURE_TEST_CASE(round_robin_beyond_the_bound, memory_on_a_test_clock)
 {
     auto o = memory.options();
-    o.max_destinations = 3;
+    o.max_destinations = 64; // a window of 4
     memory.set_options(o);
-    for (unsigned short port = 1; port <= 3; ++port)
+    const auto at = [&](unsigned short port) { return tcp::endpoint{destination.address(), port}; };
+    const auto bad = [](unsigned short port) { return port % 10 == 0; };
+    std::vector<std::size_t> unhedged(3);
+    for (int pass = 0; pass < 3; ++pass)
+        for (unsigned short port = 1; port <= 100; ++port)
+        {
+            const auto a = tfo::detail::path_memory_access::advise(memory, at(port), true);
+            if (a.fast_open && a.hedge_delay_us == 0)
+                ++unhedged[pass];
+            path_event e;
+            e.kind = pass == 0 && bad(port) ? path_event_kind::syn_lost
+                     : a.fast_open         ? path_event_kind::fast_open_acked
+                                           : path_event_kind::plain_answered;
+            tfo::detail::path_memory_access::report(memory, at(port), e);
+        }
+    BOOST_TEST(memory.size() == 64u);
+    for (unsigned short port = 10; port <= 100; port += 10)
+        BOOST_TEST((memory.state(at(port)).reason == tfo::path_reason::syn_lost), "bad destination " << port);
+    // Main: ports 5 to 64 less the 6 bad ones among them, and the 4 bad ones
+    // above 64, which took the places of the first healthy ones the hand met
+    // (5 to 8); the window: the last 4 healthy ports.
+    std::size_t remembered = 0;
+    for (unsigned short port = 1; port <= 100; ++port)
+        remembered += memory.state(at(port)).confirmed ? 1 : 0;
+    BOOST_TEST(remembered == 64u - 10u);
+    BOOST_TEST(!memory.state(at(1)).confirmed, "made room for the window");
+    BOOST_TEST(memory.state(at(64)).confirmed);
+    BOOST_TEST(!memory.state(at(65)).confirmed, "seen once a pass: forgotten");
+    BOOST_TEST(memory.state(at(99)).confirmed, "in the window");
+    BOOST_TEST(unhedged[1] == unhedged[2], "the same pass after pass: nothing thrashes");
+    BOOST_TEST(unhedged[2] >= 64u - 4u - 10u);
+}
+
+// A smaller bound drops records at once; a larger one keeps them all.
+BOOST_FIXTURE_TEST_CASE(bound_changed_while_full, memory_on_a_test_clock)
+{
+    for (unsigned short port = 1; port <= 50; ++port)
     {
         tfo::detail::path_memory_access::advise(memory, {destination.address(), port}, true);
         path_event e;
-        e.kind = path_event_kind::plain_answered;
+        e.kind = port == 7 ? path_event_kind::syn_lost : path_event_kind::fast_open_acked;
         tfo::detail::path_memory_access::report(memory, {destination.address(), port}, e);
-        advance(1ms);
     }
-    report(path_event_kind::syn_lost); // a fourth: the least recently used (port 1) goes
-    BOOST_TEST(!memory.state(destination).fast_open);
-    BOOST_TEST(!memory.state({destination.address(), 1}).accepted_before, "forgotten");
-    BOOST_TEST(memory.state({destination.address(), 2}).accepted_before, "kept");
+    BOOST_TEST(memory.size() == 50u);
+    auto o = memory.options();
+    o.max_destinations = 10;
+    memory.set_options(o);
+    BOOST_TEST(memory.size() == 10u);
+    BOOST_TEST((memory.state({destination.address(), 7}).reason == tfo::path_reason::syn_lost), "kept");
+    o.max_destinations = 0; // means 1
+    memory.set_options(o);
+    BOOST_TEST(memory.size() == 1u);
+    BOOST_TEST(memory.state({destination.address(), 7}).losses == 1u, "the one kept is the bad one");
+}
+
+// What a destination costs: the records and their index, measured on the
+// service itself, at most 96 bytes each once many are held.
+BOOST_FIXTURE_TEST_CASE(memory_per_destination, memory_on_a_test_clock)
+{
+    const std::size_t empty = memory.memory_bytes();
+    constexpr std::size_t n = 100'000;
+    for (std::size_t i = 0; i < n; ++i)
+    {
+        const tcp::endpoint d{asio::ip::address_v4(static_cast<asio::ip::address_v4::uint_type>(0x0a000000 + i)), 443};
+        tfo::detail::path_memory_access::advise(memory, d, true);
+        path_event e;
+        e.kind = path_event_kind::fast_open_acked;
+        tfo::detail::path_memory_access::report(memory, d, e);
+    }
+    BOOST_TEST(memory.size() == n);
+    const double per_destination = static_cast<double>(memory.memory_bytes() - empty) / n;
+    BOOST_TEST_MESSAGE("path memory: " << per_destination << " bytes a destination at " << n);
+    BOOST_TEST(per_destination <= 96.0);
+    memory.clear();
+    BOOST_TEST(memory.size() == 0u);
 }
 
 BOOST_FIXTURE_TEST_CASE(many_threads_at_once, memory_on_a_test_clock)

@@ -127,9 +127,9 @@ struct path_advice
     /// wants to know whether plain SYNs are lost as well).
     bool observe_plain = false;
 
-    /// The path memory has never seen this destination: read the kernel's
-    /// `tcp_metrics` entry for it first (one netlink round trip, never in an
-    /// initiating function), then ask again. The other fields are not set.
+    /// The path memory has never seen this destination and its read of the
+    /// kernel's `tcp_metrics` table is due: read it first (netlink, never in
+    /// an initiating function), then ask again. The other fields are not set.
     bool read_kernel_record = false;
 };
 

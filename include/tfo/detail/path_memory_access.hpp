@@ -26,9 +26,9 @@ struct path_memory_access
         return memory.advise(destination, may_hedge, may_read_kernel);
     }
 
-    static void seed(path_memory& memory, const boost::asio::ip::tcp::endpoint& destination)
+    static void read_kernel_table(path_memory& memory)
     {
-        memory.seed(destination);
+        memory.read_kernel_table();
     }
 
     static void report(path_memory& memory, const boost::asio::ip::tcp::endpoint& destination,

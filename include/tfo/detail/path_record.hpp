@@ -20,24 +20,25 @@
 
 namespace tfo::detail {
 
+/// What the path memory keeps for one destination: 32 bytes, so that a
+/// client of many destinations pays little for each.
 struct path_record
 {
     using time_point = std::chrono::steady_clock::time_point;
 
-    unsigned losses = 0;
-    unsigned refusals = 0;
-    unsigned probes = 0;
-    std::uint64_t successes = 0;
-    path_reason reason = path_reason::none;
-    time_point off_until{};
-    bool probe_in_flight = false;
-    time_point probe_started{};
-    bool accepted_before = false;
-    bool confirmed = false;
-    bool cookie_request_passed = false; // a SYN with the option and no data was answered at once
+    time_point off_until{};     // Fast Open off until then
+    time_point probe_started{}; // of the probe in flight
     std::uint32_t rtt_us = 0;
-    bool kernel_seeded = false;
-    time_point last_used{};
+    std::uint32_t successes = 0; // saturates
+    std::uint16_t losses = 0;    // in a row, saturates
+    std::uint16_t refusals = 0;  // in a row, saturates
+    std::uint16_t probes = 0;    // since the last success, saturates
+    path_reason reason = path_reason::none;
+    bool probe_in_flight : 1 = false;
+    bool accepted_before : 1 = false;
+    bool confirmed : 1 = false;
+    bool cookie_request_passed : 1 = false; // a SYN with the option and no data was answered at once
+    bool kernel_seeded : 1 = false;
 
     /// Something counts against Fast Open here: the next fast-open connect
     /// after the back-off is a probe.
@@ -45,7 +46,17 @@ struct path_record
     {
         return losses > 0 || refusals >= o.refusals_before_back_off || reason != path_reason::none;
     }
+
+    /// Whether advice needs the time: only where something counts against
+    /// Fast Open. A healthy destination's connect reads no clock.
+    bool advice_needs_time(const path_memory_options& o) const noexcept
+    {
+        return off_until != time_point{} || probe_in_flight || on_probation(o);
+    }
 };
+
+/// Whether learning from `e` needs the time (a back-off starts).
+bool update_needs_time(const path_event& e) noexcept;
 
 /// The back-off after the `n`th loss in a row (n >= 1): first, doubling, capped.
 std::chrono::milliseconds back_off(unsigned n, const path_memory_options& o) noexcept;

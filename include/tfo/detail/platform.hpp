@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -74,6 +75,17 @@ syn_evidence read_syn_evidence(native_socket s) noexcept;
 /// address of `length` bytes (4: IPv4, 16: IPv6) in network order.
 kernel_path_record read_kernel_path_record(const unsigned char* address, std::size_t length,
                                            boost::system::error_code& ec);
+
+/// Called for each entry of the kernel's per-destination table: the address
+/// (`length` 4 or 16 bytes, network order) and what the kernel keeps for it.
+using kernel_path_visitor =
+    std::function<void(const unsigned char* address, std::size_t length, const kernel_path_record& record)>;
+
+/// Reads the whole per-destination table (one `tcp_metrics` dump on Linux:
+/// a few system calls per few hundred entries) and calls `visit` for each
+/// entry; an address with entries for several source addresses comes once
+/// for each.
+void dump_kernel_path_records(const kernel_path_visitor& visit, boost::system::error_code& ec);
 
 /// Reads the Fast Open state of a connection (`TCP_INFO` on Linux).
 fast_open_info read_fast_open_info(native_socket s, boost::system::error_code& ec);

@@ -165,9 +165,9 @@ public:
     // Performs `read_kernel_record`, which runs inline in the synchronous
     // driver and in the asynchronous one's completion steps, never in an
     // initiating function.
-    connect_event read_kernel_record(const connect_algorithm& algorithm, boost::asio::cancellation_type cancelled)
+    connect_event read_kernel_record(boost::asio::cancellation_type cancelled)
     {
-        path_memory_access::seed(memory, endpoint(algorithm));
+        path_memory_access::read_kernel_table(memory);
         connect_event e;
         e.cancelled = cancelled;
         if (!socket.is_open())
@@ -221,7 +221,7 @@ void run_connect(connect_io<Socket, Endpoints, Buffers>& io, connect_algorithm& 
             e.bytes = io.socket.write_some(io.data(algorithm), e.ec);
             break;
         case connect_action::read_kernel_record:
-            e = io.read_kernel_record(algorithm, none);
+            e = io.read_kernel_record(none);
             break;
         default: // adopt_hedge: there is no hedge here
             break;
@@ -438,7 +438,7 @@ private:
                 const auto executor = io_.socket.get_executor();
                 return boost::asio::post(executor, std::move(self));
             }
-            next = io_.run(algorithm_, algorithm_.resume(io_.read_kernel_record(algorithm_, self.cancelled())),
+            next = io_.run(algorithm_, algorithm_.resume(io_.read_kernel_record(self.cancelled())),
                            self.cancelled());
         }
         if (next == connect_action::complete)

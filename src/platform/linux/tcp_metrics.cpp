@@ -4,8 +4,8 @@
 //
 // The platform seam on Linux: the kernel's per-destination record, read from
 // the tcp_metrics generic netlink family (what `ip tcp_metrics show` prints):
-// TCP_METRICS_CMD_GET for one destination address, in the calling thread's
-// network namespace.
+// TCP_METRICS_CMD_GET for one destination address, or for every entry (a
+// dump), in the calling thread's network namespace.
 //
 
 #include <tfo/detail/platform.hpp>
@@ -21,6 +21,7 @@
 #include <linux/tcp_metrics.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <vector>
 
 namespace tfo::detail::platform {
 
@@ -68,17 +69,27 @@ public:
         n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + NLA_ALIGN(a->nla_len);
     }
 
-    // Sends the request and receives the one answer into `reply`; returns
-    // the answer's length, or 0 with `ec` set.
-    std::size_t exchange(int fd, char* reply, std::size_t size, boost::system::error_code& ec)
+    void set_flags(std::uint16_t flags) { header()->nlmsg_flags = flags; }
+
+    // Sends the request; false with `ec` set when it could not.
+    bool send(int fd, boost::system::error_code& ec)
     {
         sockaddr_nl kernel{};
         kernel.nl_family = AF_NETLINK;
         if (::sendto(fd, buffer_, header()->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
         {
             ec = last_error();
-            return 0;
+            return false;
         }
+        return true;
+    }
+
+    // Sends the request and receives the one answer into `reply`; returns
+    // the answer's length, or 0 with `ec` set.
+    std::size_t exchange(int fd, char* reply, std::size_t size, boost::system::error_code& ec)
+    {
+        if (!send(fd, ec))
+            return 0;
         ssize_t n;
         do
             n = ::recv(fd, reply, size, 0);
@@ -163,37 +174,25 @@ int resolve_family(int fd, boost::system::error_code& ec)
     return family;
 }
 
-} // namespace
-
-kernel_path_record read_kernel_path_record(const unsigned char* address, std::size_t length,
-                                           boost::system::error_code& ec)
+// Reads one tcp_metrics answer (a reply to a request for one address, or a
+// message of a dump) into `k`, and its destination address into `address`
+// (4 or 16 bytes; `address_length` 0 when the message names none).
+void parse_record(const char* message, std::size_t length, kernel_path_record& k, unsigned char* address,
+                  std::size_t& address_length)
 {
-    ec.clear();
-    kernel_path_record k;
-    netlink_socket s;
-    if (s.fd < 0)
-    {
-        ec = last_error();
-        return k;
-    }
-    const int family = resolve_family(s.fd, ec);
-    if (family < 0)
-        return k;
-
-    request r(static_cast<std::uint16_t>(family), TCP_METRICS_CMD_GET, TCP_METRICS_GENL_VERSION);
-    r.add(length == 4 ? TCP_METRICS_ATTR_ADDR_IPV4 : TCP_METRICS_ATTR_ADDR_IPV6, address, length);
-    alignas(nlmsghdr) char reply[4096];
-    const std::size_t n = r.exchange(s.fd, reply, sizeof reply, ec);
-    if (n == 0)
-    {
-        if (ec == boost::system::errc::no_such_process) // ESRCH: no entry for this address
-            ec.clear();
-        return k;
-    }
     k.found = true;
-    for_each_attribute(reply, n, [&](unsigned type, const char* data, std::size_t len) {
+    address_length = 0;
+    for_each_attribute(message, length, [&](unsigned type, const char* data, std::size_t len) {
         switch (type)
         {
+        case TCP_METRICS_ATTR_ADDR_IPV4:
+        case TCP_METRICS_ATTR_ADDR_IPV6:
+            if (len == 4 || len == 16)
+            {
+                std::memcpy(address, data, len);
+                address_length = len;
+            }
+            break;
         case TCP_METRICS_ATTR_AGE:
             k.age = std::chrono::milliseconds(read_as<std::uint64_t>(data, len));
             break;
@@ -229,7 +228,96 @@ kernel_path_record read_kernel_path_record(const unsigned char* address, std::si
             break;
         }
     });
+}
+
+// A netlink socket on which the tcp_metrics family is known.
+struct tcp_metrics_socket
+{
+    netlink_socket s;
+    int family = -1;
+
+    explicit tcp_metrics_socket(boost::system::error_code& ec)
+    {
+        ec.clear();
+        if (s.fd < 0)
+            ec = last_error();
+        else
+            family = resolve_family(s.fd, ec);
+    }
+};
+
+} // namespace
+
+kernel_path_record read_kernel_path_record(const unsigned char* address, std::size_t length,
+                                           boost::system::error_code& ec)
+{
+    kernel_path_record k;
+    tcp_metrics_socket s(ec);
+    if (ec)
+        return k;
+    request r(static_cast<std::uint16_t>(s.family), TCP_METRICS_CMD_GET, TCP_METRICS_GENL_VERSION);
+    r.add(length == 4 ? TCP_METRICS_ATTR_ADDR_IPV4 : TCP_METRICS_ATTR_ADDR_IPV6, address, length);
+    alignas(nlmsghdr) char reply[4096];
+    const std::size_t n = r.exchange(s.s.fd, reply, sizeof reply, ec);
+    if (n == 0)
+    {
+        if (ec == boost::system::errc::no_such_process) // ESRCH: no entry for this address
+            ec.clear();
+        return k;
+    }
+    unsigned char named[16];
+    std::size_t named_length = 0;
+    parse_record(reply, n, k, named, named_length);
     return k;
+}
+
+void dump_kernel_path_records(const kernel_path_visitor& visit, boost::system::error_code& ec)
+{
+    tcp_metrics_socket s(ec);
+    if (ec)
+        return;
+    request r(static_cast<std::uint16_t>(s.family), TCP_METRICS_CMD_GET, TCP_METRICS_GENL_VERSION);
+    r.set_flags(NLM_F_REQUEST | NLM_F_DUMP);
+    if (!r.send(s.s.fd, ec))
+        return;
+    // The kernel fills each read up to the buffer's size (at most 32 KiB per
+    // read for a dump), so a large buffer means few system calls.
+    std::vector<char> buffer(32768);
+    for (;;)
+    {
+        ssize_t n;
+        do
+            n = ::recv(s.s.fd, buffer.data(), buffer.size(), 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+        {
+            ec = last_error();
+            return;
+        }
+        std::size_t left = static_cast<std::size_t>(n);
+        for (auto* h = reinterpret_cast<const nlmsghdr*>(buffer.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
+        {
+            if (h->nlmsg_type == NLMSG_DONE)
+                return;
+            if (h->nlmsg_type == NLMSG_ERROR)
+            {
+                const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+                ec.assign(e->error < 0 ? -e->error : EIO, boost::system::system_category());
+                return;
+            }
+            kernel_path_record k;
+            unsigned char address[16];
+            std::size_t address_length = 0;
+            parse_record(reinterpret_cast<const char*>(h), h->nlmsg_len, k, address, address_length);
+            if (address_length != 0)
+                visit(address, address_length, k);
+        }
+        if (n == 0)
+        {
+            ec = error::malformed_proc_file; // the socket ended before NLMSG_DONE
+            return;
+        }
+    }
 }
 
 } // namespace tfo::detail::platform

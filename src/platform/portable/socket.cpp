@@ -76,6 +76,11 @@ kernel_path_record read_kernel_path_record(const unsigned char*, std::size_t, bo
     return {};
 }
 
+void dump_kernel_path_records(const kernel_path_visitor&, boost::system::error_code& ec)
+{
+    ec = error::not_supported;
+}
+
 fast_open_info read_fast_open_info(native_socket, boost::system::error_code& ec)
 {
     ec = error::not_supported;

@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(the_kernel_seed)
     k.rtt = 20ms;
     path_record r;
     seed(r, k, t0, defaults);
-    BOOST_TEST(r.kernel_seeded);
+    BOOST_TEST(bool(r.kernel_seeded)); // a bit-field
     BOOST_TEST(r.rtt_us == 20'000u);
     BOOST_TEST(r.losses == 2u);
     BOOST_TEST(!advise(r, t0, defaults, true).fast_open, "2 drops, 30 s ago: a 2 min back-off from then");
@@ -210,7 +210,7 @@ BOOST_AUTO_TEST_CASE(the_kernel_seed)
 
     path_record fresh;
     seed(fresh, tfo::kernel_path_record{}, t0, defaults);
-    BOOST_TEST(fresh.kernel_seeded);
+    BOOST_TEST(bool(fresh.kernel_seeded));
     BOOST_TEST(advise(fresh, t0, defaults, true).fast_open);
 }
 

@@ -1,0 +1,285 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
+
+#include <tfo/detail/path_table.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace tfo::detail {
+
+namespace {
+
+std::size_t hash_of(const path_key& k) noexcept
+{
+    std::uint64_t h = k.words[0] * 0x9e3779b97f4a7c15ull;
+    h = (h ^ (h >> 31) ^ k.words[1]) * 0xbf58476d1ce4e5b9ull;
+    h = (h ^ (h >> 29) ^ k.words[2]) * 0x94d049bb133111ebull;
+    return static_cast<std::size_t>(h ^ (h >> 32));
+}
+
+// Something counts against Fast Open here: the record is what keeps the next
+// connect off a bad path, and it is kept while a healthy one can go instead.
+bool against_fast_open(const path_record& r, const path_memory_options& o) noexcept
+{
+    return r.advice_needs_time(o) || r.refusals > 0;
+}
+
+} // namespace
+
+path_key key_of(const boost::asio::ip::tcp::endpoint& destination) noexcept
+{
+    // Bytes 0-15: the address (IPv4 in the first 4); 16-19: the IPv6 scope;
+    // 20-21: the port; 22: 4 or 6.
+    std::array<unsigned char, 24> bytes{};
+    const auto address = destination.address();
+    if (address.is_v4())
+    {
+        const auto a = address.to_v4().to_bytes();
+        std::memcpy(bytes.data(), a.data(), a.size());
+        bytes[22] = 4;
+    }
+    else
+    {
+        const auto v6 = address.to_v6();
+        const auto a = v6.to_bytes();
+        std::memcpy(bytes.data(), a.data(), a.size());
+        const auto scope = static_cast<std::uint32_t>(v6.scope_id());
+        std::memcpy(bytes.data() + 16, &scope, sizeof scope);
+        bytes[22] = 6;
+    }
+    const auto port = destination.port();
+    std::memcpy(bytes.data() + 20, &port, sizeof port);
+    path_key k;
+    std::memcpy(k.words.data(), bytes.data(), bytes.size());
+    return k;
+}
+
+path_table::path_table(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1))
+{
+}
+
+std::size_t path_table::window_capacity() const noexcept
+{
+    return std::max<std::size_t>(capacity_ / 16, 1);
+}
+
+std::size_t path_table::slot_of(const path_key& key) const noexcept
+{
+    const std::size_t mask = index_.size() - 1;
+    std::size_t i = hash_of(key) & mask;
+    while (index_[i] != empty && !(entries_[index_[i] - 1].key == key))
+        i = (i + 1) & mask;
+    return i;
+}
+
+std::uint32_t path_table::locate(const path_key& key) const noexcept
+{
+    return index_.empty() ? empty : index_[slot_of(key)];
+}
+
+path_record* path_table::find(const path_key& key) noexcept
+{
+    const std::uint32_t at = locate(key);
+    return at == empty ? nullptr : &entries_[at - 1].record;
+}
+
+bool path_table::in_window(const path_key& key) const noexcept
+{
+    const std::uint32_t at = locate(key);
+    return at != empty && entries_[at - 1].where == tier::window;
+}
+
+path_record* path_table::use(const path_key& key, const path_memory_options& o) noexcept
+{
+    const std::uint32_t at = locate(key);
+    if (at == empty)
+        return nullptr;
+    entry& e = entries_[at - 1];
+    e.used = true;
+    if (e.where == tier::window)
+    {
+        // A second connect while in the window: worth keeping. The main
+        // record displaced gets the window's chance instead.
+        if (const std::uint32_t displaced = main_victim(o); displaced != none)
+        {
+            entries_[displaced].where = tier::window;
+            entries_[displaced].used = false;
+        }
+        else
+            --window_count_; // main was empty: the window shrinks
+        e.where = tier::main;
+    }
+    return &e.record;
+}
+
+path_record& path_table::insert(const path_key& key, const path_memory_options& o)
+{
+    if (size_ < capacity_)
+    {
+        if ((size_ + 1) * 2 > index_.size())
+            grow_index();
+        const std::uint32_t at = take_entry();
+        entries_[at] = entry{key, path_record{}, tier::main, false};
+        index_[slot_of(key)] = at + 1;
+        ++size_;
+        return entries_[at].record;
+    }
+    // Full: the new record takes a window place.
+    std::uint32_t at;
+    if (window_count_ < window_capacity())
+        at = main_victim(o);
+    else
+    {
+        at = window_victim();
+        if (against_fast_open(entries_[at].record, o))
+        {
+            // It goes to main, and a main record goes instead (where there
+            // is none, it goes after all).
+            if (const std::uint32_t instead = main_victim(o); instead != none)
+            {
+                entries_[at].where = tier::main;
+                --window_count_;
+                at = instead;
+            }
+        }
+    }
+    drop(at);
+    free_.pop_back(); // `drop` freed `at`; it is taken again at once
+    entries_[at] = entry{key, path_record{}, tier::window, false};
+    index_[slot_of(key)] = at + 1;
+    ++size_;
+    ++window_count_;
+    return entries_[at].record;
+}
+
+std::uint32_t path_table::main_victim(const path_memory_options& o) noexcept
+{
+    // Two turns at most: the first clears every mark, so the second finds a
+    // healthy record if there is one; where every main record counts
+    // against Fast Open, the first one the hand met goes.
+    const std::size_t n = entries_.size();
+    std::uint32_t fallback = none;
+    for (std::size_t step = 0; step < 2 * n; ++step)
+    {
+        const std::uint32_t at = main_hand_;
+        main_hand_ = static_cast<std::uint32_t>((main_hand_ + 1) % n);
+        entry& e = entries_[at];
+        if (e.where != tier::main)
+            continue;
+        if (fallback == none)
+            fallback = at;
+        if (e.used)
+        {
+            e.used = false;
+            continue;
+        }
+        if (!against_fast_open(e.record, o))
+            return at;
+    }
+    return fallback;
+}
+
+std::uint32_t path_table::window_victim() noexcept
+{
+    // The window is filled in the order of the hand, so the hand meets its
+    // oldest record first.
+    const std::size_t n = entries_.size();
+    for (;;)
+    {
+        const std::uint32_t at = window_hand_;
+        window_hand_ = static_cast<std::uint32_t>((window_hand_ + 1) % n);
+        if (entries_[at].where == tier::window)
+            return at;
+    }
+}
+
+void path_table::unindex(std::size_t slot) noexcept
+{
+    // Backward shift: the records after it in their probe run move up, so
+    // that lookups need no tombstones.
+    const std::size_t mask = index_.size() - 1;
+    std::size_t hole = slot;
+    index_[hole] = empty;
+    for (std::size_t j = (hole + 1) & mask; index_[j] != empty; j = (j + 1) & mask)
+    {
+        const std::size_t home = hash_of(entries_[index_[j] - 1].key) & mask;
+        if (((j - home) & mask) >= ((j - hole) & mask))
+        {
+            index_[hole] = index_[j];
+            index_[j] = empty;
+            hole = j;
+        }
+    }
+}
+
+void path_table::drop(std::uint32_t at) noexcept
+{
+    entry& e = entries_[at];
+    unindex(slot_of(e.key));
+    if (e.where == tier::window)
+        --window_count_;
+    e.where = tier::free;
+    --size_;
+    free_.push_back(at);
+}
+
+std::uint32_t path_table::take_entry()
+{
+    if (!free_.empty())
+    {
+        const std::uint32_t at = free_.back();
+        free_.pop_back();
+        return at;
+    }
+    // Growth by half, up to the bound: a table near its bound holds little
+    // unused room.
+    if (entries_.size() == entries_.capacity())
+        entries_.reserve(std::min(capacity_, std::max<std::size_t>(16, entries_.size() + entries_.size() / 2)));
+    entries_.emplace_back();
+    return static_cast<std::uint32_t>(entries_.size() - 1);
+}
+
+void path_table::grow_index()
+{
+    std::vector<std::uint32_t> old = std::move(index_);
+    index_.assign(std::max<std::size_t>(16, old.size() * 2), empty);
+    for (const std::uint32_t at : old)
+        if (at != empty)
+            index_[slot_of(entries_[at - 1].key)] = at;
+}
+
+void path_table::erase(const path_key& key) noexcept
+{
+    const std::uint32_t at = locate(key);
+    if (at != empty)
+        drop(at - 1);
+}
+
+void path_table::clear() noexcept
+{
+    entries_.clear();
+    free_.clear();
+    std::fill(index_.begin(), index_.end(), empty);
+    size_ = 0;
+    window_count_ = 0;
+    main_hand_ = 0;
+    window_hand_ = 0;
+}
+
+void path_table::set_capacity(std::size_t capacity, const path_memory_options& o)
+{
+    capacity_ = std::max<std::size_t>(capacity, 1);
+    while (size_ > capacity_ || window_count_ > window_capacity())
+        drop(window_count_ > 0 ? window_victim() : main_victim(o));
+}
+
+std::size_t path_table::memory_bytes() const noexcept
+{
+    return entries_.capacity() * sizeof(entry) + free_.capacity() * sizeof(std::uint32_t) +
+           index_.capacity() * sizeof(std::uint32_t);
+}
+
+} // namespace tfo::detail

@@ -1,0 +1,141 @@
+//
+// tfo: TCP Fast Open for Boost.Asio
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
+// detail::path_table without a service: keys, the flat index against a
+// reference map under random inserts and erases, and what goes when full.
+
+#include <tfo/detail/path_table.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <random>
+
+// One suite per file: the test programs hold several files (test/CMakeLists.txt).
+BOOST_AUTO_TEST_SUITE(unit_detail_path_table)
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using tfo::detail::key_of;
+using tfo::detail::path_table;
+
+namespace {
+
+tcp::endpoint v4(std::uint32_t address, unsigned short port)
+{
+    return {asio::ip::address_v4(address), port};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(keys_tell_destinations_apart)
+{
+    const auto a = asio::ip::make_address("192.0.2.1");
+    BOOST_TEST((key_of({a, 443}) == key_of({a, 443})));
+    BOOST_TEST(!(key_of({a, 443}) == key_of({a, 80})), "the port");
+    BOOST_TEST(!(key_of({a, 443}) == key_of({asio::ip::make_address("::ffff:192.0.2.1"), 443})),
+               "an IPv4-mapped IPv6 address is another destination");
+    auto scoped = asio::ip::make_address_v6("fe80::1");
+    const tcp::endpoint plain{scoped, 443};
+    scoped.scope_id(2);
+    BOOST_TEST(!(key_of(plain) == key_of({scoped, 443})), "the IPv6 scope");
+}
+
+// The index under churn: every record inserted and not erased is found, and
+// no erased one is (backward-shift deletion keeps probe runs whole).
+BOOST_AUTO_TEST_CASE(index_matches_a_reference_map)
+{
+    const tfo::path_memory_options o;
+    path_table t(100'000);
+    std::map<std::uint32_t, std::uint32_t> reference; // address -> successes
+    std::mt19937 random(7);
+    for (int step = 0; step < 50'000; ++step)
+    {
+        const std::uint32_t address = random() % 3000; // collisions and reuse
+        const auto key = key_of(v4(address, 443));
+        if (random() % 3 == 0)
+        {
+            t.erase(key);
+            reference.erase(address);
+        }
+        else if (auto* r = t.find(key))
+            r->successes = ++reference[address];
+        else
+        {
+            BOOST_TEST_REQUIRE(!reference.contains(address));
+            t.insert(key, o).successes = ++reference[address];
+        }
+    }
+    BOOST_TEST(t.size() == reference.size());
+    for (std::uint32_t address = 0; address < 3000; ++address)
+    {
+        const auto* r = t.find(key_of(v4(address, 443)));
+        const auto it = reference.find(address);
+        BOOST_TEST_REQUIRE((r != nullptr) == (it != reference.end()), "address " << address);
+        if (r)
+            BOOST_TEST(r->successes == it->second);
+    }
+    t.clear();
+    BOOST_TEST(t.size() == 0u);
+    BOOST_TEST(!t.find(key_of(v4(1, 443))));
+}
+
+// Full: a new record enters the window (capacity/16), a second use moves it
+// to main, and a record with something against Fast Open is never the one
+// that goes while a healthy one can.
+BOOST_AUTO_TEST_CASE(window_and_main)
+{
+    const tfo::path_memory_options o;
+    path_table t(32); // a window of 2
+    for (std::uint32_t i = 0; i < 32; ++i)
+        t.insert(key_of(v4(i, 1)), o);
+    BOOST_TEST(t.window_size() == 0u, "room for everyone: all main");
+    t.find(key_of(v4(0, 1)))->losses = 1; // bad: kept
+    t.insert(key_of(v4(100, 1)), o);
+    t.insert(key_of(v4(101, 1)), o);
+    BOOST_TEST(t.window_size() == 2u);
+    BOOST_TEST(t.size() == 32u);
+    BOOST_TEST(t.find(key_of(v4(0, 1))), "the bad record stayed");
+    BOOST_TEST(!t.find(key_of(v4(1, 1))), "the first healthy records made the window");
+    BOOST_TEST(!t.find(key_of(v4(2, 1))));
+    BOOST_TEST(t.in_window(key_of(v4(100, 1))));
+
+    t.insert(key_of(v4(102, 1)), o); // the window's oldest goes
+    BOOST_TEST(!t.find(key_of(v4(100, 1))));
+    BOOST_TEST(t.in_window(key_of(v4(101, 1))));
+
+    BOOST_TEST(t.use(key_of(v4(101, 1)), o) != nullptr); // a second connect: to main
+    BOOST_TEST(!t.in_window(key_of(v4(101, 1))));
+    BOOST_TEST(t.window_size() == 2u, "a main record took its window place");
+    BOOST_TEST(t.size() == 32u);
+
+    // A bad record leaving the window goes to main instead.
+    t.insert(key_of(v4(103, 1)), o);
+    t.find(key_of(v4(103, 1)))->refusals = 1;
+    for (std::uint32_t i = 200; i < 204; ++i)
+        t.insert(key_of(v4(i, 1)), o);
+    BOOST_TEST(t.find(key_of(v4(103, 1))), "kept, in main");
+    BOOST_TEST(!t.in_window(key_of(v4(103, 1))));
+    BOOST_TEST(t.size() == 32u);
+    BOOST_TEST(t.memory_bytes() > 0u);
+}
+
+// A table of one: every new destination replaces the one before, except a
+// bad one, which stays until a healthy one could go instead.
+BOOST_AUTO_TEST_CASE(capacity_of_one)
+{
+    const tfo::path_memory_options o;
+    path_table t(0);
+    t.insert(key_of(v4(1, 1)), o);
+    t.insert(key_of(v4(2, 1)), o);
+    BOOST_TEST(t.size() == 1u);
+    BOOST_TEST(t.find(key_of(v4(2, 1))));
+    BOOST_TEST(t.use(key_of(v4(2, 1)), o) != nullptr, "a window record alone moves to main");
+    t.find(key_of(v4(2, 1)))->losses = 1;
+    t.insert(key_of(v4(3, 1)), o);
+    BOOST_TEST(t.size() == 1u);
+    BOOST_TEST(t.find(key_of(v4(3, 1))), "nothing else could go: the bad one went");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
