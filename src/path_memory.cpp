@@ -8,6 +8,7 @@
 // `kernel_read_interval`.
 //
 
+#include <tfo/detail/path_memory_access.hpp>
 #include <tfo/detail/path_record.hpp>
 #include <tfo/detail/path_table.hpp>
 #include <tfo/detail/platform.hpp>
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
@@ -178,12 +180,41 @@ struct path_memory::impl
 
 boost::asio::execution_context::id path_memory::id;
 
+namespace {
+
+// Changes whenever a path memory goes: a context's address found in a
+// thread's cache below names the same path memory only while it is unchanged.
+std::atomic<std::uint64_t> path_memories_destroyed{0};
+
+} // namespace
+
 path_memory::path_memory(boost::asio::execution_context& context)
     : boost::asio::execution_context::service(context), impl_(std::make_unique<impl>())
 {
 }
 
-path_memory::~path_memory() = default;
+path_memory::~path_memory()
+{
+    path_memories_destroyed.fetch_add(1, std::memory_order_relaxed);
+}
+
+path_memory& detail::path_memory_access::of(boost::asio::execution_context& context)
+{
+    // Asio's service registry takes a lock and walks a list on every lookup;
+    // a connect looks its context's path memory up once, usually the same
+    // one as the connect before it on this thread.
+    struct cached
+    {
+        boost::asio::execution_context* context = nullptr;
+        path_memory* memory = nullptr;
+        std::uint64_t generation = 0;
+    };
+    thread_local cached last;
+    const std::uint64_t generation = path_memories_destroyed.load(std::memory_order_relaxed);
+    if (last.context != &context || last.generation != generation)
+        last = {&context, &boost::asio::use_service<path_memory>(context), generation};
+    return *last.memory;
+}
 
 void path_memory::shutdown()
 {

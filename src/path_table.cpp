@@ -5,7 +5,10 @@
 
 #include <tfo/detail/path_table.hpp>
 
+#include <boost/asio/detail/socket_types.hpp>
+
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 namespace tfo::detail {
@@ -32,22 +35,19 @@ bool against_fast_open(const path_record& r, const path_memory_options& o) noexc
 path_key key_of(const boost::asio::ip::tcp::endpoint& destination) noexcept
 {
     // Bytes 0-15: the address (IPv4 in the first 4); 16-19: the IPv6 scope;
-    // 20-21: the port; 22: 4 or 6.
+    // 20-21: the port; 22: 4 or 6. Read from the endpoint's own socket
+    // address: making an `ip::address` costs more than the lookup.
     std::array<unsigned char, 24> bytes{};
-    const auto address = destination.address();
-    if (address.is_v4())
+    const auto* raw = static_cast<const unsigned char*>(static_cast<const void*>(destination.data()));
+    if (destination.protocol() == boost::asio::ip::tcp::v4())
     {
-        const auto a = address.to_v4().to_bytes();
-        std::memcpy(bytes.data(), a.data(), a.size());
+        std::memcpy(bytes.data(), raw + offsetof(boost::asio::detail::sockaddr_in4_type, sin_addr), 4);
         bytes[22] = 4;
     }
     else
     {
-        const auto v6 = address.to_v6();
-        const auto a = v6.to_bytes();
-        std::memcpy(bytes.data(), a.data(), a.size());
-        const auto scope = static_cast<std::uint32_t>(v6.scope_id());
-        std::memcpy(bytes.data() + 16, &scope, sizeof scope);
+        std::memcpy(bytes.data(), raw + offsetof(boost::asio::detail::sockaddr_in6_type, sin6_addr), 16);
+        std::memcpy(bytes.data() + 16, raw + offsetof(boost::asio::detail::sockaddr_in6_type, sin6_scope_id), 4);
         bytes[22] = 6;
     }
     const auto port = destination.port();

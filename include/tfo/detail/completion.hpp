@@ -35,15 +35,19 @@ struct posted_completion
 
 // Completes `self` with `args`: at once when the operation is a
 // continuation (an asynchronous step already ran, so the caller is a
-// completion handler), through a post to `io_executor` otherwise, so that a
-// handler never runs inside the initiating function.
-template <typename Self, typename Executor, typename... Args>
-void complete(Self& self, bool is_continuation, const Executor& io_executor, Args&&... args)
+// completion handler), through a post otherwise, so that a handler never
+// runs inside the initiating function. `io` is the I/O object whose executor
+// the post goes to, or that executor; it is asked only for a post.
+template <typename Self, typename IoObjectOrExecutor, typename... Args>
+void complete(Self& self, bool is_continuation, IoObjectOrExecutor& io, Args&&... args)
 {
     if (is_continuation)
         return self.complete(std::forward<Args>(args)...);
-    boost::asio::post(io_executor, posted_completion<Self, std::decay_t<Args>...>{
-                                       std::move(self), {std::forward<Args>(args)...}});
+    posted_completion<Self, std::decay_t<Args>...> completion{std::move(self), {std::forward<Args>(args)...}};
+    if constexpr (requires { io.get_executor(); })
+        boost::asio::post(io.get_executor(), std::move(completion));
+    else
+        boost::asio::post(io, std::move(completion));
 }
 
 } // namespace tfo::detail

@@ -20,6 +20,10 @@ namespace tfo::detail {
 
 struct path_memory_access
 {
+    /// `use_service<path_memory>(context)`, remembered per thread for the
+    /// context it was last asked for (no lock, no walk of the registry).
+    static path_memory& of(boost::asio::execution_context& context);
+
     static path_advice advise(path_memory& memory, const boost::asio::ip::tcp::endpoint& destination,
                               bool may_hedge, bool may_read_kernel = false)
     {

@@ -8,6 +8,7 @@
 
 #include <tfo/detail/buffer_cursor.hpp>
 #include <tfo/detail/completion.hpp>
+#include <tfo/detail/compose.hpp>
 #include <tfo/detail/connect_algorithm.hpp>
 #include <tfo/detail/path_memory_access.hpp>
 #include <tfo/detail/platform.hpp>
@@ -68,12 +69,31 @@ boost::system::error_code prepare_socket(Socket& socket, const boost::asio::ip::
     return ec;
 }
 
+// An element of an endpoint sequence as an endpoint: the element itself
+// where it is one (no copy), a converted copy otherwise (a resolver entry, or
+// an iterator that yields values).
+inline const boost::asio::ip::tcp::endpoint& as_endpoint(const boost::asio::ip::tcp::endpoint& e) noexcept
+{
+    return e;
+}
+
+inline boost::asio::ip::tcp::endpoint as_endpoint(boost::asio::ip::tcp::endpoint&& e) noexcept
+{
+    return e;
+}
+
+template <typename Element>
+boost::asio::ip::tcp::endpoint as_endpoint(const Element& e)
+{
+    return e;
+}
+
 template <typename Endpoints>
-boost::asio::ip::tcp::endpoint endpoint_at(const Endpoints& endpoints, std::size_t index)
+decltype(auto) endpoint_at(const Endpoints& endpoints, std::size_t index)
 {
     auto it = endpoints.begin();
     std::advance(it, index);
-    return *it;
+    return as_endpoint(*it);
 }
 
 template <typename Endpoints>
@@ -86,8 +106,7 @@ std::size_t endpoint_count(const Endpoints& endpoints)
 template <typename Socket>
 path_memory& path_memory_of(Socket& socket)
 {
-    return boost::asio::use_service<path_memory>(
-        boost::asio::query(socket.get_executor(), boost::asio::execution::context));
+    return path_memory_access::of(boost::asio::query(socket.get_executor(), boost::asio::execution::context));
 }
 
 // What a connect works on, and the actions of the algorithm that never wait,
@@ -101,7 +120,7 @@ public:
     {
     }
 
-    boost::asio::ip::tcp::endpoint endpoint(const connect_algorithm& algorithm) const
+    decltype(auto) endpoint(const connect_algorithm& algorithm) const
     {
         return endpoint_at(endpoints, algorithm.endpoint_index());
     }
@@ -127,20 +146,23 @@ public:
             switch (next)
             {
             case connect_action::prepare_socket:
+            {
                 if (algorithm.reopen())
                 {
                     boost::system::error_code ignored;
                     socket.close(ignored);
                 }
-                e.ec = prepare_socket(socket, endpoint(algorithm).protocol(), algorithm.reopen_other_family());
+                const boost::asio::ip::tcp::endpoint& to = endpoint(algorithm);
+                e.ec = prepare_socket(socket, to.protocol(), algorithm.reopen_other_family());
                 break;
+            }
             case connect_action::advise:
                 e.advice = path_memory_access::advise(memory, endpoint(algorithm), algorithm.hedge_allowed(),
                                                       algorithm.kernel_read_allowed());
                 break;
             case connect_action::send_syn:
             {
-                const boost::asio::ip::tcp::endpoint to = endpoint(algorithm);
+                const boost::asio::ip::tcp::endpoint& to = endpoint(algorithm);
                 const prepared_buffers first = data(algorithm);
                 e.syn = platform::send_syn(socket.native_handle(), to.data(), to.size(), first.begin(), first.count());
                 break;
@@ -195,7 +217,7 @@ template <connect_completion Completion, typename Io>
 boost::asio::ip::tcp::endpoint reported_endpoint(const Io& io, const connect_algorithm& algorithm)
 {
     const bool named = Completion == connect_completion::attempted ? algorithm.attempted() : algorithm.established();
-    return named ? io.endpoint(algorithm) : boost::asio::ip::tcp::endpoint();
+    return named ? boost::asio::ip::tcp::endpoint(io.endpoint(algorithm)) : boost::asio::ip::tcp::endpoint();
 }
 
 // The synchronous driver: performs each waiting action by blocking. It never
@@ -357,7 +379,7 @@ public:
     {
     }
 
-    // Entry from async_compose, and re-entry after the post that keeps the
+    // Entry from the initiation, and re-entry after the post that keeps the
     // kernel read out of the initiating function.
     template <typename Self>
     void operator()(Self& self)
@@ -484,13 +506,12 @@ private:
     template <typename Self>
     void complete(Self& self)
     {
-        const auto executor = io_.socket.get_executor();
         const boost::system::error_code ec = algorithm_.error();
         const std::size_t n = algorithm_.bytes_written();
         if constexpr (Completion == connect_completion::single)
-            detail::complete(self, continuation_, executor, ec, n);
+            detail::complete(self, continuation_, io_.socket, ec, n);
         else
-            detail::complete(self, continuation_, executor, ec, reported_endpoint<Completion>(io_, algorithm_), n);
+            detail::complete(self, continuation_, io_.socket, ec, reported_endpoint<Completion>(io_, algorithm_), n);
     }
 
     connect_io<Socket, Endpoints, Buffers> io_;
@@ -512,8 +533,8 @@ auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tc
     using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
     using op = detail::fastopen_connect_op<socket_type, detail::single_endpoint, ConstBufferSequence,
                                            detail::connect_completion::single>;
-    return boost::asio::async_compose<CompletionToken, void(boost::system::error_code, std::size_t)>(
-        op(socket, detail::single_endpoint{endpoint}, buffers), token, socket);
+    return detail::async_io_op<void(boost::system::error_code, std::size_t)>(
+        op(socket, detail::single_endpoint{endpoint}, buffers), socket, std::forward<CompletionToken>(token));
 }
 
 template <typename Executor, typename EndpointSequence, typename ConstBufferSequence, typename CompletionToken>
@@ -526,9 +547,8 @@ auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tc
     using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
     using op = detail::fastopen_connect_op<socket_type, EndpointSequence, ConstBufferSequence,
                                            detail::connect_completion::sequence>;
-    return boost::asio::async_compose<CompletionToken,
-                                      void(boost::system::error_code, boost::asio::ip::tcp::endpoint, std::size_t)>(
-        op(socket, endpoints, buffers), token, socket);
+    return detail::async_io_op<void(boost::system::error_code, boost::asio::ip::tcp::endpoint, std::size_t)>(
+        op(socket, endpoints, buffers), socket, std::forward<CompletionToken>(token));
 }
 
 template <typename Executor, typename ConstBufferSequence>

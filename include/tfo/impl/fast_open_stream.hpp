@@ -7,6 +7,7 @@
 #define TFO_IMPL_FAST_OPEN_STREAM_HPP
 
 #include <tfo/async_fastopen_connect.hpp>
+#include <tfo/detail/compose.hpp>
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -282,12 +283,8 @@ private:
     {
         using op = fastopen_connect_op<typename impl_type::socket_type, endpoint_span, ConstBuffers,
                                        connect_completion::attempted>;
-        // async_compose takes the handler by lvalue reference and moves from
-        // it (the completion token type is the handler's own).
-        std::decay_t<Handler> h(std::forward<Handler>(handler));
-        boost::asio::async_compose<std::decay_t<Handler>,
-                                   void(boost::system::error_code, boost::asio::ip::tcp::endpoint, std::size_t)>(
-            op(impl.socket, impl.endpoints, data), h, impl.socket);
+        async_io_op<void(boost::system::error_code, boost::asio::ip::tcp::endpoint, std::size_t)>(
+            op(impl.socket, impl.endpoints, data), impl.socket, std::forward<Handler>(handler));
     }
 
     template <typename Self>
@@ -337,7 +334,7 @@ private:
             side.timed_out = false;
             ec = boost::asio::error::timed_out;
         }
-        detail::complete(self, started_, impl.socket.get_executor(), ec, n);
+        detail::complete(self, started_, impl.socket, ec, n);
     }
 
     std::shared_ptr<impl_type> impl_;

@@ -108,7 +108,7 @@ private:
             case action::kind::write_stream:
                 return boost::asio::async_write(stream_, next.out, std::move(self));
             case action::kind::done:
-                return tfo::detail::complete(self, is_continuation_, stream_.get_executor(), algorithm_.error(),
+                return tfo::detail::complete(self, is_continuation_, stream_, algorithm_.error(),
                                              algorithm_.result());
             }
         }
