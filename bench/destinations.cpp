@@ -43,7 +43,8 @@
 //   rest, which run as in the timed runs. Calls are counted between markers
 //   (a failing write(-1, "tfo-bench pass-begin 1")) by this program reading
 //   the trace from a pipe (`--count-trace`); netlink calls (socket(AF_NETLINK),
-//   and any call on such a descriptor) on their own;
+//   and any call on such a descriptor, also one opened before strace
+//   attached) on their own;
 // - heap allocations: replaced operator new, the client thread only;
 // - the path memory's memory: live heap bytes after the passes minus before
 //   (all threads; nothing else grows with N), per destination.
@@ -64,6 +65,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -224,6 +226,36 @@ bool all_threads_traced()
     return all;
 }
 
+std::vector<std::string> split(const std::string& line, char separator)
+{
+    std::vector<std::string> out;
+    std::stringstream in(line);
+    for (std::string item; std::getline(in, item, separator);)
+        out.push_back(item);
+    return out;
+}
+
+// The descriptors of this process that are netlink sockets now, as "5,7": a
+// path memory may hold one open across passes, opened before strace attached.
+std::string open_netlink_descriptors()
+{
+    std::string out;
+    DIR* fds = ::opendir("/proc/self/fd");
+    if (!fds)
+        return out;
+    while (const dirent* e = ::readdir(fds))
+    {
+        const int fd = std::atoi(e->d_name);
+        int domain = 0;
+        socklen_t length = sizeof domain;
+        if (e->d_name[0] != '.' && ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
+            domain == AF_NETLINK)
+            out += (out.empty() ? "" : ",") + std::to_string(fd);
+    }
+    ::closedir(fds);
+    return out;
+}
+
 // `strace -f` attached to this process (every thread) while it lives, its
 // trace piped to `destinations --count-trace`, which prints the counts.
 class tracer
@@ -232,7 +264,8 @@ public:
     explicit tracer(const std::string& self)
     {
         const std::string parent = std::to_string(::getpid());
-        const std::string output = "|'" + self + "' --count-trace";
+        const std::string netlink = open_netlink_descriptors();
+        const std::string output = "|'" + self + "' --count-trace" + (netlink.empty() ? "" : " " + netlink);
         pid_ = ::fork();
         if (pid_ < 0)
             throw std::runtime_error(tfo_bench::errno_text("fork"));
@@ -370,7 +403,7 @@ int run_only(const tfo_bench::options& options)
 // `strace -f -qq -o '|destinations --count-trace' -p PID` (see `tracer`):
 // reads the trace on stdin and prints, per pass,
 //   syscalls,P,total,netlink,name:count;name:count...
-int count_trace()
+int count_trace(const std::string& open_netlink)
 {
     const std::string tag = "write(-1, \"tfo-bench ";
     std::map<std::string, std::uint64_t> counts;
@@ -378,6 +411,8 @@ int count_trace()
     std::uint64_t netlink = 0;
     bool inside = false;
     std::set<long> netlink_fds;
+    for (const std::string& fd : split(open_netlink, ','))
+        netlink_fds.insert(std::stol(fd));
     std::set<std::string> pending_netlink_socket; // threads in an unfinished socket(AF_NETLINK)
 
     auto returned = [](const std::string& line) {
@@ -498,15 +533,6 @@ struct syscall_figures
     double netlink = 0;
     std::string breakdown;
 };
-
-std::vector<std::string> split(const std::string& line, char separator)
-{
-    std::vector<std::string> out;
-    std::stringstream in(line);
-    for (std::string item; std::getline(in, item, separator);)
-        out.push_back(item);
-    return out;
-}
 
 std::vector<std::string> run_command(const std::string& command)
 {
@@ -831,7 +857,7 @@ int main(int argc, char** argv)
     {
         const tfo_bench::options options(argc, argv);
         if (options.has("count-trace"))
-            return count_trace();
+            return count_trace(options.get("count-trace", ""));
         if (options.has("only"))
             return run_only(options);
         return drive(options);
