@@ -40,6 +40,7 @@
 //
 
 #include "bench_support.hpp"
+#include "heap_counting.hpp"
 #include "loopback_server.hpp"
 
 #include <tfo/async_fastopen_connect.hpp>
@@ -62,78 +63,6 @@
 #include <sys/epoll.h>
 #include <vector>
 
-// ------------------------------------------------------------ heap counting
-
-namespace {
-
-struct heap_counter
-{
-    std::uint64_t calls;
-    std::uint64_t bytes;
-};
-
-// Per thread, so that the server thread's allocations do not count.
-// Constant-initialised: safe to touch from operator new at any time.
-thread_local heap_counter heap{0, 0};
-
-void* counted_malloc(std::size_t n)
-{
-    ++heap.calls;
-    heap.bytes += n;
-    return std::malloc(n == 0 ? 1 : n);
-}
-
-void* counted_aligned(std::size_t n, std::align_val_t align)
-{
-    ++heap.calls;
-    heap.bytes += n;
-    const std::size_t a = static_cast<std::size_t>(align);
-    return std::aligned_alloc(a, (n + a - 1) / a * a);
-}
-
-} // namespace
-
-void* operator new(std::size_t n)
-{
-    if (void* p = counted_malloc(n))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n)
-{
-    if (void* p = counted_malloc(n))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
-void* operator new(std::size_t n, std::align_val_t a)
-{
-    if (void* p = counted_aligned(n, a))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a)
-{
-    if (void* p = counted_aligned(n, a))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_aligned(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_aligned(n, a); }
-// Kept out of line: inlined, the free() would meet the `new` at the call site
-// and GCC would warn of a mismatch (-Wmismatched-new-delete) that is not one.
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-
 // ------------------------------------------------------------ the client
 
 namespace asio = boost::asio;
@@ -145,6 +74,8 @@ namespace {
 constexpr std::size_t message_size = 100;
 
 using tfo_bench::all_variants;
+using tfo_bench::heap;
+using tfo_bench::heap_counter;
 using tfo_bench::name;
 using tfo_bench::variant;
 

@@ -34,7 +34,11 @@ namespace tfo_bench {
 class loopback_server
 {
 public:
-    explicit loopback_server(std::size_t message_size) : message_size_(message_size), reply_(message_size, 'r')
+    // `address` (host byte order) is where it listens: INADDR_ANY takes
+    // connections to every address of 127/8, which `lo` routes locally, while
+    // a listener on 127.0.0.1 refuses those to 127.1.2.3.
+    explicit loopback_server(std::size_t message_size, std::uint32_t address = INADDR_LOOPBACK)
+        : message_size_(message_size), reply_(message_size, 'r')
     {
         listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (listener_ < 0)
@@ -45,15 +49,15 @@ public:
         const int queue = 4096;
         if (::setsockopt(listener_, IPPROTO_TCP, TCP_FASTOPEN, &queue, sizeof queue) != 0)
             throw std::runtime_error(errno_text("setsockopt(TCP_FASTOPEN)"));
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        sockaddr_in bound{};
+        bound.sin_family = AF_INET;
+        bound.sin_addr.s_addr = htonl(address);
+        if (::bind(listener_, reinterpret_cast<sockaddr*>(&bound), sizeof bound) != 0 ||
             ::listen(listener_, 4096) != 0)
             throw std::runtime_error(errno_text("bind/listen"));
-        socklen_t length = sizeof address;
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-        port_ = ntohs(address.sin_port);
+        socklen_t length = sizeof bound;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&bound), &length);
+        port_ = ntohs(bound.sin_port);
 
         stop_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         epoll_ = ::epoll_create1(EPOLL_CLOEXEC);

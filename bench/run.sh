@@ -9,10 +9,12 @@
 #   bench/results/*_raw.csv      every sample (not committed)
 #   doc/images/latency.png       latency against RTT
 #   doc/images/middlebox.png     latency per connection behind a middlebox
+#   doc/images/destinations.png  time and system calls per connection against
+#                                the number of distinct destinations
 #
 # Needs root (network namespaces, TUN). Installs what is missing with apt-get.
 # Nothing leaves the machine: latency runs in two private namespaces joined by
-# tools/link (tfo-link), rate and cost on the loopback of a private namespace.
+# tools/link (tfo-link), rate, cost and destinations on the loopback of a private namespace.
 #
 # Environment:
 #   TFO_BENCH_BUILD_DIR  build directory (default: build-bench in the repository)
@@ -28,17 +30,20 @@ jobs=${TFO_BENCH_JOBS:-2}
 results=$here/results
 image=$repo/doc/images/latency.png
 middlebox_image=$repo/doc/images/middlebox.png
+destinations_image=$repo/doc/images/destinations.png
 
 if [[ ${TFO_BENCH_QUICK:-0} == 1 ]]; then
     latency_reps=(10 10 5)   # at RTT 10, 20, 50 ms
     nginx_reps=(5 5 3)
     rate_args=(--slice 0.2 --rounds 2)
     cost_iterations=200
+    destinations_args=(--quick)
 else
     latency_reps=(200 200 100)
     nginx_reps=(50 50 30)
     rate_args=(--slice 0.5 --rounds 14)
     cost_iterations=1000
+    destinations_args=(--destinations 100,1000,10000,100000 --passes 3)
 fi
 rtts=(10 20 50)
 
@@ -142,6 +147,10 @@ say "cost per operation: heap allocations, system calls under strace, instructio
 strace -f -qq -o "$results/cost_strace.txt" "$build/cost" --markers --iterations 200
 "$build/cost" --parse-strace "$results/cost_strace.txt" >>"$summary"
 "$build/cost" --instructions --iterations 200 >>"$summary"
+
+# --- 4. many destinations (issue 20) ----------------------------------------------
+say "distinct destinations: ${destinations_args[*]}; time, then system calls under strace, per variant"
+"$build/destinations" "${destinations_args[@]}" --raw "$results/destinations_raw.csv" >>"$summary"
 echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.txt"
 
 # --- the table -------------------------------------------------------------------
@@ -167,4 +176,18 @@ awk -F, '$1 == "drop_syn_data" { v[$3 "," $2] = $4; n[$3] = 1 }
                for (c in n) print c, v[c ",kernel"], v[c ",memory"], v[c ",hedge"] }' \
     "$results/middlebox_raw.csv" | sort -n >"$middlebox_data"
 gnuplot -e "data='$middlebox_data'; output='$middlebox_image'; machine='$machine'" "$here/middlebox.gp"
-say "wrote $summary, $results/machine.txt, $image and $middlebox_image"
+destinations_data=$results/destinations_plot.dat
+awk -F, '$1 == "destinations" { split($2, a, "_"); n = substr(a[1], 2); key = a[2] "_" a[3];
+                                 if (a[3] == "syscalls" && a[2] != "pass1") key = "last_syscalls";
+                                 v[n "," key "," $3] = $4; sizes[n] = 1 }
+         function get(k) { return (k in v) ? v[k] : "NaN" }
+         END { print "# n, then for tfo tfo-nomemory asio: steady_us pass1_us last_syscalls pass1_syscalls";
+               split("tfo tfo-nomemory asio", names, " ");
+               for (n in sizes) { line = n;
+                   for (i = 1; i <= 3; ++i)
+                       line = line " " get(n ",steady_time," names[i]) " " get(n ",pass1_time," names[i]) \
+                              " " get(n ",last_syscalls," names[i]) " " get(n ",pass1_syscalls," names[i]);
+                   print line } }' \
+    "$summary" | sort -n >"$destinations_data"
+gnuplot -e "data='$destinations_data'; output='$destinations_image'; machine='$machine'" "$here/destinations.gp"
+say "wrote $summary, $results/machine.txt, $image, $middlebox_image and $destinations_image"
