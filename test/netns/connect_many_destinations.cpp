@@ -196,11 +196,20 @@ BOOST_FIXTURE_TEST_CASE(round_robin_below_the_bound, many_destinations,
     BOOST_TEST(costs[2].timer_changes == 0u, "no hedge timer for a confirmed destination");
     BOOST_TEST(stats.with_data_in_syn.load() == 2 * n, "TCP_INFO of the accepted sockets");
 
-    const auto& memory = asio::use_service<tfo::path_memory>(io);
+    auto& memory = asio::use_service<tfo::path_memory>(io);
     BOOST_TEST(memory.size() == n);
     BOOST_TEST(memory.counters().kernel_reads == 1u);
     BOOST_TEST(memory.counters().hedges_started == 0u);
     BOOST_TEST(memory.memory_bytes() <= 2000 + 96 * n, "at most 96 bytes a destination, with the index");
+
+    // forget() starts a destination afresh: the kernel's table is read again.
+    const auto first = destinations(1, port).front();
+    memory.forget(first);
+    const auto netlink_before = netlink_sockets_opened.load();
+    BOOST_TEST(memory.use_deferred_connect(first));
+    BOOST_TEST(netlink_sockets_opened.load() - netlink_before == 1u);
+    BOOST_TEST(memory.counters().kernel_reads == 2u);
+    BOOST_TEST(memory.state(first).kernel_seeded);
 }
 
 // Above the bound (1000 destinations remembered, 2000 visited): the ones it
