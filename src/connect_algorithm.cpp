@@ -150,6 +150,7 @@ void connect_algorithm::learn(const path_event& e) noexcept
 {
     event_ = e;
     event_.hedge_started = hedge_started_;
+    event_.record = advice_.record;
     event_index_ = index_;
 }
 

@@ -169,12 +169,13 @@ struct path_memory::impl
 
     // A new record for `destination`, seeded from the kernel's table where
     // it was read. Called with the mutex held.
-    detail::path_record& make_record(const detail::path_key& key, const boost::asio::ip::tcp::endpoint& destination)
+    detail::path_table::found make_record(const detail::path_key& key,
+                                          const boost::asio::ip::tcp::endpoint& destination)
     {
-        detail::path_record& r = records.insert(key, options);
+        const detail::path_table::found made = records.insert(key, options);
         if (options.seed_from_kernel && kernel.read())
-            kernel.seed(r, destination, now(), options);
-        return r;
+            kernel.seed(*made.record, destination, now(), options);
+        return made;
     }
 };
 
@@ -274,8 +275,8 @@ detail::path_advice path_memory::advise(const boost::asio::ip::tcp::endpoint& de
     if (!m.options.enabled)
         return {};
     const detail::path_key key = detail::key_of(destination);
-    detail::path_record* r = m.records.use(key, m.options);
-    if (!r)
+    detail::path_table::found f = m.records.use(key, m.options);
+    if (!f.record)
     {
         if (may_read_kernel && m.options.seed_from_kernel && !m.kernel_fresh(m.now()))
         {
@@ -283,11 +284,12 @@ detail::path_advice path_memory::advise(const boost::asio::ip::tcp::endpoint& de
             read_first.read_kernel_record = true;
             return read_first;
         }
-        r = &m.make_record(key, destination);
+        f = m.make_record(key, destination);
     }
     // A destination with nothing against Fast Open needs no time.
-    const auto now = r->advice_needs_time(m.options) ? m.now() : time_point{};
-    detail::path_advice a = detail::advise(*r, now, m.options, may_hedge);
+    const auto now = f.record->advice_needs_time(m.options) ? m.now() : time_point{};
+    detail::path_advice a = detail::advise(*f.record, now, m.options, may_hedge);
+    a.record = f.hint;
     ++m.counters.attempts;
     if (!a.fast_open)
         ++m.counters.plain;
@@ -318,9 +320,9 @@ void path_memory::report(const boost::asio::ip::tcp::endpoint& destination, cons
     if (event.kind == kind::none && event.rtt_us == 0)
         return;
     const detail::path_key key = detail::key_of(destination);
-    detail::path_record* r = m.records.find(key);
+    detail::path_record* r = m.records.find(key, event.record);
     if (!r) // gone since the advice (more destinations than the bound), or never advised (`observe`)
-        r = &m.make_record(key, destination);
+        r = m.make_record(key, destination).record;
     detail::update(*r, event, detail::update_needs_time(event) ? m.now() : time_point{}, m.options);
 }
 

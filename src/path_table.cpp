@@ -80,8 +80,14 @@ std::uint32_t path_table::locate(const path_key& key) const noexcept
     return index_.empty() ? empty : index_[slot_of(key)];
 }
 
-path_record* path_table::find(const path_key& key) noexcept
+path_record* path_table::find(const path_key& key, std::uint32_t hint) noexcept
 {
+    if (hint != empty && hint <= entries_.size())
+    {
+        entry& e = entries_[hint - 1];
+        if (e.where != tier::free && e.key == key)
+            return &e.record;
+    }
     const std::uint32_t at = locate(key);
     return at == empty ? nullptr : &entries_[at - 1].record;
 }
@@ -92,11 +98,11 @@ bool path_table::in_window(const path_key& key) const noexcept
     return at != empty && entries_[at - 1].where == tier::window;
 }
 
-path_record* path_table::use(const path_key& key, const path_memory_options& o) noexcept
+path_table::found path_table::use(const path_key& key, const path_memory_options& o) noexcept
 {
     const std::uint32_t at = locate(key);
     if (at == empty)
-        return nullptr;
+        return {};
     entry& e = entries_[at - 1];
     e.used = true;
     if (e.where == tier::window)
@@ -112,10 +118,10 @@ path_record* path_table::use(const path_key& key, const path_memory_options& o) 
             --window_count_; // main was empty: the window shrinks
         e.where = tier::main;
     }
-    return &e.record;
+    return {&e.record, at};
 }
 
-path_record& path_table::insert(const path_key& key, const path_memory_options& o)
+path_table::found path_table::insert(const path_key& key, const path_memory_options& o)
 {
     if (size_ < capacity_)
     {
@@ -125,7 +131,7 @@ path_record& path_table::insert(const path_key& key, const path_memory_options& 
         entries_[at] = entry{key, path_record{}, tier::main, false};
         index_[slot_of(key)] = at + 1;
         ++size_;
-        return entries_[at].record;
+        return {&entries_[at].record, at + 1};
     }
     // Full: the new record takes a window place.
     std::uint32_t at;
@@ -152,7 +158,7 @@ path_record& path_table::insert(const path_key& key, const path_memory_options& 
     index_[slot_of(key)] = at + 1;
     ++size_;
     ++window_count_;
-    return entries_[at].record;
+    return {&entries_[at].record, at + 1};
 }
 
 std::uint32_t path_table::main_victim(const path_memory_options& o) noexcept

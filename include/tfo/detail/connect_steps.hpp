@@ -127,6 +127,11 @@ struct path_advice
     /// wants to know whether plain SYNs are lost as well).
     bool observe_plain = false;
 
+    /// Where the path memory keeps this destination's record, handed back
+    /// with the report so that it finds the record without a lookup while it
+    /// is still there (0: nowhere).
+    std::uint32_t record = 0;
+
     /// The path memory has never seen this destination and its read of the
     /// kernel's `tcp_metrics` table is due: read it first (netlink, never in
     /// an initiating function), then ask again. The other fields are not set.
@@ -153,6 +158,8 @@ struct path_event
     path_event_kind kind = path_event_kind::none;
     bool hedge_started = false;
     std::uint32_t rtt_us = 0; ///< a round-trip sample, 0 when none
+    /// `path_advice::record` of the advice this attempt followed.
+    std::uint32_t record = 0;
 };
 
 /// The outcome of a connect that ended with `ec`, when that is all there is

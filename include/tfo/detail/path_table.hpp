@@ -60,17 +60,26 @@ public:
     /// A table for at most `capacity` records (at least 1).
     explicit path_table(std::size_t capacity = 1);
 
-    /// The record of `key`, or null. Changes nothing.
-    path_record* find(const path_key& key) noexcept;
+    /// A record and where it is (a hint for `find`; 0: nowhere).
+    struct found
+    {
+        path_record* record = nullptr;
+        std::uint32_t hint = 0;
+    };
+
+    /// The record of `key`, or null. Changes nothing. `hint`, from an
+    /// earlier `use` or `insert`, spares the lookup while the record is
+    /// still where it was.
+    path_record* find(const path_key& key, std::uint32_t hint = 0) noexcept;
 
     /// The record of `key` for a connect's advice, or null: marks it used
     /// and moves a window record to main.
-    path_record* use(const path_key& key, const path_memory_options& o) noexcept;
+    found use(const path_key& key, const path_memory_options& o) noexcept;
 
     /// Makes the record of `key`, which must not be there; when the table is
-    /// full another record goes (see above). The reference is valid until
-    /// the table changes.
-    path_record& insert(const path_key& key, const path_memory_options& o);
+    /// full another record goes (see above). The record is valid until the
+    /// table changes.
+    found insert(const path_key& key, const path_memory_options& o);
 
     /// Forgets `key`'s record, if any.
     void erase(const path_key& key) noexcept;

@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(index_matches_a_reference_map)
         else
         {
             BOOST_TEST_REQUIRE(!reference.contains(address));
-            t.insert(key, o).successes = ++reference[address];
+            t.insert(key, o).record->successes = ++reference[address];
         }
     }
     BOOST_TEST(t.size() == reference.size());
@@ -79,6 +79,27 @@ BOOST_AUTO_TEST_CASE(index_matches_a_reference_map)
     t.clear();
     BOOST_TEST(t.size() == 0u);
     BOOST_TEST(!t.find(key_of(v4(1, 443))));
+}
+
+// A hint from the advice finds the record without a lookup, and a stale one
+// (the record gone, its place taken by another destination) is not believed.
+BOOST_AUTO_TEST_CASE(hints)
+{
+    const tfo::path_memory_options o;
+    path_table t(8);
+    const auto a = key_of(v4(1, 1));
+    const auto b = key_of(v4(2, 1));
+    const auto made = t.insert(a, o);
+    BOOST_TEST(made.hint != 0u);
+    BOOST_TEST(t.find(a, made.hint) == made.record);
+    BOOST_TEST(t.use(a, o).hint == made.hint);
+    t.erase(a);
+    BOOST_TEST(!t.find(a, made.hint), "gone");
+    const auto other = t.insert(b, o);
+    BOOST_TEST(other.hint == made.hint, "the free place is taken again");
+    BOOST_TEST(!t.find(a, made.hint), "another destination's record is not a's");
+    BOOST_TEST(t.find(b, made.hint) == other.record);
+    BOOST_TEST(!t.find(a, 1000u), "a hint out of range");
 }
 
 // Full: a new record enters the window (capacity/16), a second use moves it
@@ -105,7 +126,7 @@ BOOST_AUTO_TEST_CASE(window_and_main)
     BOOST_TEST(!t.find(key_of(v4(100, 1))));
     BOOST_TEST(t.in_window(key_of(v4(101, 1))));
 
-    BOOST_TEST(t.use(key_of(v4(101, 1)), o) != nullptr); // a second connect: to main
+    BOOST_TEST(t.use(key_of(v4(101, 1)), o).record != nullptr); // a second connect: to main
     BOOST_TEST(!t.in_window(key_of(v4(101, 1))));
     BOOST_TEST(t.window_size() == 2u, "a main record took its window place");
     BOOST_TEST(t.size() == 32u);
@@ -131,7 +152,7 @@ BOOST_AUTO_TEST_CASE(capacity_of_one)
     t.insert(key_of(v4(2, 1)), o);
     BOOST_TEST(t.size() == 1u);
     BOOST_TEST(t.find(key_of(v4(2, 1))));
-    BOOST_TEST(t.use(key_of(v4(2, 1)), o) != nullptr, "a window record alone moves to main");
+    BOOST_TEST(t.use(key_of(v4(2, 1)), o).record != nullptr, "a window record alone moves to main");
     t.find(key_of(v4(2, 1)))->losses = 1;
     t.insert(key_of(v4(3, 1)), o);
     BOOST_TEST(t.size() == 1u);
