@@ -172,9 +172,14 @@ struct path_memory::impl
     detail::path_table::found make_record(const detail::path_key& key,
                                           const boost::asio::ip::tcp::endpoint& destination)
     {
+        // What this process measured itself at the address (another port)
+        // is fresher than the kernel's table as last read.
+        const std::uint32_t sibling_rtt = records.address_rtt(key);
         const detail::path_table::found made = records.insert(key, options);
         if (options.seed_from_kernel && kernel.read())
             kernel.seed(*made.record, destination, now(), options);
+        if (sibling_rtt != 0)
+            made.record->rtt_us = sibling_rtt;
         return made;
     }
 };

@@ -23,6 +23,22 @@ std::size_t hash_of(const path_key& k) noexcept
     return static_cast<std::size_t>(h ^ (h >> 32));
 }
 
+// The key less its port: bytes 20 and 21, bits 32 to 47 of the third word.
+constexpr std::uint64_t without_port = ~(std::uint64_t{0xffff} << 32);
+
+std::size_t address_hash_of(const path_key& k) noexcept
+{
+    path_key a = k;
+    a.words[2] &= without_port;
+    return hash_of(a);
+}
+
+bool same_address(const path_key& a, const path_key& b) noexcept
+{
+    return a.words[0] == b.words[0] && a.words[1] == b.words[1] &&
+           (a.words[2] & without_port) == (b.words[2] & without_port);
+}
+
 // Something counts against Fast Open here: the record is what keeps the next
 // connect off a bad path, and it is kept while a healthy one can go instead.
 bool against_fast_open(const path_record& r, const path_memory_options& o) noexcept
@@ -130,6 +146,7 @@ path_table::found path_table::insert(const path_key& key, const path_memory_opti
         const std::uint32_t at = take_entry();
         entries_[at] = entry{key, path_record{}, tier::main, false};
         index_[slot_of(key)] = at + 1;
+        remember_address(at);
         ++size_;
         return {&entries_[at].record, at + 1};
     }
@@ -156,9 +173,35 @@ path_table::found path_table::insert(const path_key& key, const path_memory_opti
     free_.pop_back(); // `drop` freed `at`; it is taken again at once
     entries_[at] = entry{key, path_record{}, tier::window, false};
     index_[slot_of(key)] = at + 1;
+    remember_address(at);
     ++size_;
     ++window_count_;
     return {&entries_[at].record, at + 1};
+}
+
+void path_table::remember_address(std::uint32_t at) noexcept
+{
+    // A record with an RTT keeps its place; a new one takes a place that
+    // speaks for nothing (empty, gone, or without a sample yet).
+    std::uint32_t& cached = by_address_[address_hash_of(entries_[at].key) & (by_address_.size() - 1)];
+    if (cached != empty && cached != at + 1)
+    {
+        const entry& e = entries_[cached - 1];
+        if (e.where != tier::free && e.record.rtt_us != 0)
+            return;
+    }
+    cached = at + 1;
+}
+
+std::uint32_t path_table::address_rtt(const path_key& key) const noexcept
+{
+    if (by_address_.empty())
+        return 0;
+    const std::uint32_t cached = by_address_[address_hash_of(key) & (by_address_.size() - 1)];
+    if (cached == empty)
+        return 0;
+    const entry& e = entries_[cached - 1];
+    return e.where != tier::free && same_address(e.key, key) ? e.record.rtt_us : 0;
 }
 
 std::uint32_t path_table::main_victim(const path_memory_options& o) noexcept
@@ -252,9 +295,13 @@ void path_table::grow_index()
 {
     std::vector<std::uint32_t> old = std::move(index_);
     index_.assign(std::max<std::size_t>(16, old.size() * 2), empty);
+    by_address_.assign(index_.size() / 2, empty); // a cache: a collision costs a hint, not a record
     for (const std::uint32_t at : old)
         if (at != empty)
+        {
             index_[slot_of(entries_[at - 1].key)] = at;
+            remember_address(at - 1);
+        }
 }
 
 void path_table::erase(const path_key& key) noexcept
@@ -269,6 +316,7 @@ void path_table::clear() noexcept
     entries_.clear();
     free_.clear();
     std::fill(index_.begin(), index_.end(), empty);
+    std::fill(by_address_.begin(), by_address_.end(), empty);
     size_ = 0;
     window_count_ = 0;
     main_hand_ = 0;
@@ -284,8 +332,8 @@ void path_table::set_capacity(std::size_t capacity, const path_memory_options& o
 
 std::size_t path_table::memory_bytes() const noexcept
 {
-    return entries_.capacity() * sizeof(entry) + free_.capacity() * sizeof(std::uint32_t) +
-           index_.capacity() * sizeof(std::uint32_t);
+    return entries_.capacity() * sizeof(entry) +
+           (free_.capacity() + index_.capacity() + by_address_.capacity()) * sizeof(std::uint32_t);
 }
 
 } // namespace tfo::detail

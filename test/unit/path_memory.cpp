@@ -194,6 +194,22 @@ BOOST_FIXTURE_TEST_CASE(round_robin_beyond_the_bound, memory_on_a_test_clock)
     BOOST_TEST(unhedged[2] >= 64u - 4u - 10u);
 }
 
+// A new port of an address the process knows starts with that address's
+// round-trip time (the hedge delay is 3 RTT), not the default delay.
+BOOST_FIXTURE_TEST_CASE(new_port_of_a_known_address, memory_on_a_test_clock)
+{
+    tfo::detail::path_memory_access::advise(memory, destination, true);
+    path_event e;
+    e.kind = path_event_kind::fast_open_acked;
+    e.rtt_us = 30'000;
+    tfo::detail::path_memory_access::report(memory, destination, e);
+    const auto a = tfo::detail::path_memory_access::advise(memory, {destination.address(), 8443}, true);
+    BOOST_TEST(a.hedge_delay_us == 90'000u);
+    BOOST_TEST(memory.state({destination.address(), 8443}).rtt.count() == 30'000);
+    const auto other = tfo::detail::path_memory_access::advise(memory, {asio::ip::make_address("192.0.2.2"), 443}, true);
+    BOOST_TEST(other.hedge_delay_us == 250'000u, "another address: the default delay");
+}
+
 // A smaller bound drops records at once; a larger one keeps them all.
 BOOST_FIXTURE_TEST_CASE(bound_changed_while_full, memory_on_a_test_clock)
 {

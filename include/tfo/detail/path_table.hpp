@@ -81,6 +81,12 @@ public:
     /// table changes.
     found insert(const path_key& key, const path_memory_options& o);
 
+    /// The last round-trip time sample of another destination at the same
+    /// address (another port), 0 when none is known: the path to an address
+    /// is the same whatever the port. From a cache of one record per
+    /// address, checked on use.
+    std::uint32_t address_rtt(const path_key& key) const noexcept;
+
     /// Forgets `key`'s record, if any.
     void erase(const path_key& key) noexcept;
 
@@ -125,6 +131,7 @@ private:
     std::size_t slot_of(const path_key& key) const noexcept; // its slot, or the empty slot where it would go
     std::uint32_t locate(const path_key& key) const noexcept; // entry position + 1, or empty
     void unindex(std::size_t slot) noexcept;
+    void remember_address(std::uint32_t at) noexcept; // entry `at` speaks for its address
     void grow_index();
     std::uint32_t main_victim(const path_memory_options& o) noexcept; // `none` where main is empty
     std::uint32_t window_victim() noexcept;
@@ -137,6 +144,7 @@ private:
     std::vector<entry> entries_;
     std::vector<std::uint32_t> free_;
     std::vector<std::uint32_t> index_; // power-of-two size, linear probing
+    std::vector<std::uint32_t> by_address_; // half as large: entry position + 1 of a record per address hash
     std::uint32_t main_hand_ = 0;
     std::uint32_t window_hand_ = 0;
 };

@@ -102,6 +102,23 @@ BOOST_AUTO_TEST_CASE(hints)
     BOOST_TEST(!t.find(a, 1000u), "a hint out of range");
 }
 
+// The RTT of another port of the same address, for a new destination.
+BOOST_AUTO_TEST_CASE(round_trip_time_of_the_address)
+{
+    const tfo::path_memory_options o;
+    path_table t(8);
+    const auto a443 = key_of(v4(7, 443));
+    BOOST_TEST(t.address_rtt(a443) == 0u, "nothing known");
+    t.insert(a443, o).record->rtt_us = 20'000;
+    BOOST_TEST(t.address_rtt(key_of(v4(7, 80))) == 20'000u, "another port");
+    BOOST_TEST(t.address_rtt(key_of(v4(8, 443))) == 0u, "another address");
+    t.insert(key_of(v4(7, 80)), o); // no sample yet: the one with a sample still speaks
+    BOOST_TEST(t.address_rtt(key_of(v4(7, 8080))) == 20'000u);
+    t.erase(a443);
+    t.erase(key_of(v4(7, 80)));
+    BOOST_TEST(t.address_rtt(key_of(v4(7, 8080))) == 0u, "gone with its records");
+}
+
 // Full: a new record enters the window (capacity/16), a second use moves it
 // to main, and a record with something against Fast Open is never the one
 // that goes while a healthy one can.
