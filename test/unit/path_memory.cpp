@@ -194,6 +194,37 @@ BOOST_FIXTURE_TEST_CASE(round_robin_beyond_the_bound, memory_on_a_test_clock)
     BOOST_TEST(unhedged[2] >= 64u - 4u - 10u);
 }
 
+// Many threads, more destinations than the bound: records come and go (the
+// window, main, the address cache) under the lock while others advise,
+// report and read states; the bound holds.
+BOOST_FIXTURE_TEST_CASE(many_threads_beyond_the_bound, memory_on_a_test_clock)
+{
+    auto o = memory.options();
+    o.max_destinations = 300;
+    memory.set_options(o);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 3000; ++i)
+            {
+                const tcp::endpoint d{asio::ip::address_v4(static_cast<asio::ip::address_v4::uint_type>(
+                                          0x0a000000 + static_cast<unsigned>((i * 7 + t) % 1000))),
+                                      static_cast<unsigned short>(443 + i % 3)};
+                const auto a = tfo::detail::path_memory_access::advise(memory, d, true);
+                path_event e;
+                e.kind = i % 11 == 0 ? path_event_kind::syn_lost : path_event_kind::fast_open_acked;
+                e.rtt_us = 1000 + static_cast<std::uint32_t>(i);
+                e.record = a.record;
+                tfo::detail::path_memory_access::report(memory, d, e);
+                (void)memory.state(d);
+            }
+        });
+    for (auto& t : threads)
+        t.join();
+    BOOST_TEST(memory.size() == 300u);
+    BOOST_TEST(memory.counters().attempts == 12'000u);
+}
+
 // A new port of an address the process knows starts with that address's
 // round-trip time (the hedge delay is 3 RTT), not the default delay.
 BOOST_FIXTURE_TEST_CASE(new_port_of_a_known_address, memory_on_a_test_clock)
