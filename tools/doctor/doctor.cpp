@@ -267,6 +267,12 @@ facts gather(std::optional<int> expected, bool run_live_test)
     else
         f.key_status = "unreadable (needs root)";
 
+    auto multipath = system_multipath_support(ec);
+    if (ec)
+        f.multipath_error = ec.message();
+    else
+        f.multipath = multipath;
+
     if (run_live_test)
         f.live = run_self_test();
     else
@@ -405,6 +411,21 @@ std::vector<finding> diagnose(const facts& f)
             "Blackhole detection is off (net.ipv4.tcp_fastopen_blackhole_timeout_sec=0, the default since Linux "
             "5.14): if a middlebox drops SYNs with data, each such connection waits for a SYN retransmission.");
 
+    if (!f.multipath)
+        add(severity::info, "multipath_unavailable",
+            "Multipath TCP is not available (" + f.multipath_error + "): tfo::open_multipath opens TCP sockets.");
+    else if (!f.multipath->enabled)
+        add(severity::info, "multipath_off",
+            "Multipath TCP is off in this network namespace (net.mptcp.enabled=0): tfo::open_multipath falls back "
+            "to TCP and says so (tfo::error::multipath_disabled). Set net.mptcp.enabled=1 to use it.");
+    else if (!f.multipath->fast_open)
+        add(severity::info, "multipath_without_fast_open",
+            "Multipath TCP is on, but its sockets do not take the Fast Open options (that needs Linux 6.2): the "
+            "data of a Multipath TCP connection waits for the handshake.");
+    else
+        add(severity::ok, "multipath_fast_open",
+            "Multipath TCP is on (net.mptcp.enabled=1) and its sockets take the Fast Open options.");
+
     if (f.live.ran && f.live.data_in_syn)
         add(severity::ok, "self_test_passed",
             "Live self-test: this kernel completed a Fast Open exchange (a cookie, then data in the SYN) in a "
@@ -444,7 +465,12 @@ std::string to_text(const facts& f, const std::vector<finding>& findings)
     o << "server key: " << f.key_status;
     if (!f.key_fingerprint.empty())
         o << ", fingerprint " << f.key_fingerprint;
-    o << "\n\n";
+    o << "\n";
+    if (f.multipath)
+        o << "net.mptcp.enabled = " << (f.multipath->enabled ? 1 : 0) << " (Fast Open on Multipath TCP: "
+          << (f.multipath->fast_open ? "available" : "not available") << ")\n\n";
+    else
+        o << "net.mptcp.enabled: unreadable (" << f.multipath_error << ")\n\n";
     if (f.counters)
     {
         o << "counters since this namespace began:\n";
@@ -487,6 +513,11 @@ std::string to_json(const facts& f, const std::vector<finding>& findings)
     o << "  \"key_status\": \"" << json_escape(f.key_status) << "\",\n";
     o << "  \"key_fingerprint\": "
       << (f.key_fingerprint.empty() ? std::string("null") : "\"" + f.key_fingerprint + "\"") << ",\n";
+    if (f.multipath)
+        o << "  \"mptcp_enabled\": " << (f.multipath->enabled ? "true" : "false")
+          << ",\n  \"mptcp_fast_open\": " << (f.multipath->fast_open ? "true" : "false") << ",\n";
+    else
+        o << "  \"mptcp_enabled\": null,\n  \"mptcp_fast_open\": null,\n";
     if (f.counters)
     {
         o << "  \"counters\": {";

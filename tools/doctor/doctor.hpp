@@ -43,6 +43,8 @@ struct facts
     std::string counters_error;
     std::string key_fingerprint;              // of net.ipv4.tcp_fastopen_key; empty if unknown
     std::string key_status;                   // "set", "not generated yet", "unreadable (needs root)"
+    std::optional<multipath_support> multipath; // net.mptcp.enabled, and Fast Open on MPTCP sockets
+    std::string multipath_error;
     self_test live;
 };
 
