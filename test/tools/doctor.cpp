@@ -277,6 +277,7 @@ BOOST_AUTO_TEST_CASE(multipath_in_this_namespace)
     BOOST_TEST(json.find("\"mptcp_enabled\": true,") != std::string::npos, json);
     BOOST_TEST(json.find("\"mptcp_fast_open\": true,") != std::string::npos, json);
     BOOST_TEST(json.find("\"multipath_fast_open\"") != std::string::npos, json);
+    BOOST_TEST(json.find("\"mptcp_counters\": {\"capable_syn_rx\": 0,") != std::string::npos, json);
     BOOST_TEST(run_doctor("--no-self-test").find("net.mptcp.enabled = 1 (Fast Open on Multipath TCP: available)") !=
                std::string::npos);
     ns.set_sysctl("net/mptcp/enabled", "0");

@@ -272,6 +272,9 @@ facts gather(std::optional<int> expected, bool run_live_test)
         f.multipath_error = ec.message();
     else
         f.multipath = multipath;
+    auto multipath_counts = kernel_multipath_counters(ec);
+    if (!ec)
+        f.multipath_counts = multipath_counts;
 
     if (run_live_test)
         f.live = run_self_test();
@@ -318,13 +321,54 @@ std::vector<std::string> describe_bits(int v)
     return lines;
 }
 
-std::vector<std::pair<std::string, std::string>> describe_counters(const fast_open_counters& c)
+namespace {
+
+template <typename Counters, typename Table>
+std::vector<std::pair<std::string, std::string>> describe_from(const Counters& c, const Table& table)
 {
     std::vector<std::pair<std::string, std::string>> lines;
-    for (const auto& counter : fast_open_counter_table)
+    for (const auto& counter : table)
         lines.emplace_back(std::string(counter.kernel_name) + " " + std::to_string(c.*counter.member),
                            std::string(counter.side) + ": " + std::string(counter.meaning));
     return lines;
+}
+
+template <typename Counters, typename Table>
+void counters_json(std::ostream& o, const char* key, const std::optional<Counters>& c, const Table& table)
+{
+    o << "  \"" << key << "\": ";
+    if (!c)
+    {
+        o << "null,\n";
+        return;
+    }
+    o << '{';
+    for (std::size_t i = 0; i < table.size(); ++i)
+        o << (i ? ", " : "") << '"' << table[i].name << "\": " << (*c).*table[i].member;
+    o << "},\n";
+}
+
+void counters_text(std::ostream& o, const std::vector<std::pair<std::string, std::string>>& lines)
+{
+    for (const auto& [name, meaning] : lines)
+    {
+        o << "  " << name;
+        for (std::size_t pad = name.size(); pad < 30; ++pad)
+            o << ' ';
+        o << meaning << '\n';
+    }
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, std::string>> describe_counters(const fast_open_counters& c)
+{
+    return describe_from(c, fast_open_counter_table);
+}
+
+std::vector<std::pair<std::string, std::string>> describe_counters(const multipath_counters& c)
+{
+    return describe_from(c, multipath_counter_table);
 }
 
 std::vector<finding> diagnose(const facts& f)
@@ -474,16 +518,15 @@ std::string to_text(const facts& f, const std::vector<finding>& findings)
     if (f.counters)
     {
         o << "counters since this namespace began:\n";
-        for (const auto& [name, meaning] : describe_counters(*f.counters))
-        {
-            o << "  " << name;
-            for (std::size_t pad = name.size(); pad < 30; ++pad)
-                o << ' ';
-            o << meaning << '\n';
-        }
+        counters_text(o, describe_counters(*f.counters));
     }
     else
         o << "counters: unreadable (" << f.counters_error << ")\n";
+    if (f.multipath_counts)
+    {
+        o << "Multipath TCP counters:\n";
+        counters_text(o, describe_counters(*f.multipath_counts));
+    }
     o << "\ndiagnosis:\n";
     for (const auto& x : findings)
         o << "  [" << severity_name(x.level) << "] " << x.message << '\n';
@@ -518,18 +561,8 @@ std::string to_json(const facts& f, const std::vector<finding>& findings)
           << ",\n  \"mptcp_fast_open\": " << (f.multipath->fast_open ? "true" : "false") << ",\n";
     else
         o << "  \"mptcp_enabled\": null,\n  \"mptcp_fast_open\": null,\n";
-    if (f.counters)
-    {
-        o << "  \"counters\": {";
-        for (std::size_t i = 0; i < fast_open_counter_table.size(); ++i)
-        {
-            const auto& counter = fast_open_counter_table[i];
-            o << (i ? ", " : "") << '"' << counter.name << "\": " << (*f.counters).*counter.member;
-        }
-        o << "},\n";
-    }
-    else
-        o << "  \"counters\": null,\n";
+    counters_json(o, "counters", f.counters, fast_open_counter_table);
+    counters_json(o, "mptcp_counters", f.multipath_counts, multipath_counter_table);
     o << "  \"self_test\": {\"ran\": " << (f.live.ran ? "true" : "false")
       << ", \"passed\": " << (f.live.ran && f.live.data_in_syn ? "true" : "false") << ", \"detail\": \""
       << json_escape(f.live.ran ? f.live.error : f.live.skipped_because) << "\"},\n";
