@@ -52,7 +52,10 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -80,6 +83,22 @@ std::array<char, message_size> filled(char c)
 const std::array<char, message_size> request = filled('q');
 const std::array<char, message_size> response = filled('r');
 
+// The plain server's answer says when the request was whole at the server:
+// steady_clock (CLOCK_MONOTONIC, one clock for every process of the host) in
+// nanoseconds, as 20 digits in place of the first 'r's. The client learns how
+// long the request took to arrive, apart from how long the answer did.
+constexpr std::size_t stamp_digits = 20;
+
+std::array<char, message_size> stamped_response()
+{
+    std::array<char, message_size> a = response;
+    const auto now = std::chrono::steady_clock::now().time_since_epoch();
+    const std::string digits = std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+    std::copy(digits.begin(), digits.end(), a.begin() + static_cast<std::ptrdiff_t>(stamp_digits - digits.size()));
+    std::fill(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(stamp_digits - digits.size()), '0');
+    return a;
+}
+
 void require_tls13(ssl::context& context)
 {
     // TLS 1.3 only: its full handshake is one round trip, the case we claim.
@@ -95,7 +114,8 @@ asio::awaitable<void> answer(Stream& stream)
 {
     std::array<char, message_size> buffer;
     co_await asio::async_read(stream, asio::buffer(buffer), asio::use_awaitable);
-    co_await asio::async_write(stream, asio::buffer(response), asio::use_awaitable);
+    const auto reply = stamped_response();
+    co_await asio::async_write(stream, asio::buffer(reply), asio::use_awaitable);
     auto [ec, n] = co_await stream.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
     (void)ec;
     (void)n;
@@ -312,7 +332,8 @@ struct outcome
 {
     double ms = 0;
     bool syn_data_acked = false;
-    bool multipath = false; // the connection spoke Multipath TCP
+    bool multipath = false;  // the connection spoke Multipath TCP
+    double request_ms = -1;  // when the request was whole at the server, if its answer says
 };
 
 void open_socket(tcp::socket& socket, connect_with how, bool multipath = false)
@@ -334,10 +355,21 @@ void open_socket(tcp::socket& socket, connect_with how, bool multipath = false)
         socket.set_option(tfo::fast_open_deferred_connect{true});
 }
 
-void check_response(const std::array<char, message_size>& got)
+// Checks the response, and returns when the request was whole at the
+// server, counted from `start`, where the answer is stamped (-1 if not).
+double check_response(const std::array<char, message_size>& got,
+                      std::chrono::steady_clock::time_point start = {})
 {
-    if (got != response)
+    if (std::equal(got.begin(), got.end(), response.begin()))
+        return -1;
+    const auto stamp_end = got.begin() + static_cast<std::ptrdiff_t>(stamp_digits);
+    long long ns = 0;
+    const auto [end, ec] = std::from_chars(got.data(), got.data() + stamp_digits, ns);
+    if (ec != std::errc() || end != got.data() + stamp_digits || !std::equal(stamp_end, got.end(), response.begin()))
         throw std::runtime_error("unexpected response");
+    return (static_cast<double>(ns) -
+            static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count())) /
+           1e6;
 }
 
 asio::awaitable<outcome> one_plain(const tcp::endpoint& endpoint, connect_with how, bool multipath)
@@ -357,8 +389,9 @@ asio::awaitable<outcome> one_plain(const tcp::endpoint& endpoint, connect_with h
     std::array<char, message_size> got;
     co_await asio::async_read(socket, asio::buffer(got), asio::use_awaitable);
     const double ms = tfo_bench::seconds_since(start) * 1e3;
-    check_response(got);
-    co_return outcome{ms, tfo::get_fast_open_info(socket).syn_data_acked, tfo::get_multipath_info(socket).active};
+    const double request_ms = check_response(got, start);
+    co_return outcome{ms, tfo::get_fast_open_info(socket).syn_data_acked, tfo::get_multipath_info(socket).active,
+                      request_ms};
 }
 
 template <typename Stream>
@@ -493,6 +526,7 @@ struct samples
     std::vector<double> ms;
     int syn_data_acked = 0;
     int multipath = 0;
+    std::vector<double> request_ms; // where the answer is stamped
 };
 
 asio::awaitable<void> run_client(const client_settings& settings, ssl::context& context,
@@ -530,6 +564,8 @@ asio::awaitable<void> run_client(const client_settings& settings, ssl::context& 
             results[i].ms.push_back(o.ms);
             results[i].syn_data_acked += o.syn_data_acked ? 1 : 0;
             results[i].multipath += o.multipath ? 1 : 0;
+            if (o.request_ms >= 0 && !variants[i].tls)
+                results[i].request_ms.push_back(o.request_ms);
             if (raw)
                 raw << tfo_bench::fixed(settings.rtt_ms, 1) << ',' << variants[i].name << ',' << rep << ','
                     << tfo_bench::fixed(o.ms, 4) << ',' << (o.syn_data_acked ? 1 : 0) << '\n';
@@ -580,6 +616,9 @@ asio::awaitable<void> run_client(const client_settings& settings, ssl::context& 
                    std::to_string(results[i].syn_data_acked) + "/" + std::to_string(results[i].ms.size());
         if (v.multipath)
             row.note += "; MPTCP " + std::to_string(results[i].multipath) + "/" + std::to_string(results[i].ms.size());
+        if (!results[i].request_ms.empty())
+            row.note += "; request at the server after " + tfo_bench::fixed(tfo_bench::median(results[i].request_ms), 3) +
+                        " ms";
         if (v.session == session_use::early && is_tfo)
         {
             // The second target: against resumption without early data.
