@@ -93,6 +93,20 @@ Counters parse_section(std::string_view text, std::string_view section, const Ta
     return {};
 }
 
+// Reads this namespace's /proc/net/netstat and parses it; `missing` when
+// there is nothing to read.
+template <typename Parse>
+auto read_netstat(error missing, boost::system::error_code& ec, Parse parse)
+{
+    auto text = detail::platform::netstat_text();
+    if (!text)
+    {
+        ec = missing;
+        return decltype(parse(std::string_view(), ec)){};
+    }
+    return parse(*text, ec);
+}
+
 template <typename Counters, typename Table>
 Counters difference(const Counters& after, const Counters& before, const Table& table) noexcept
 {
@@ -145,13 +159,7 @@ fast_open_counters parse_netstat(std::string_view text, boost::system::error_cod
 
 fast_open_counters kernel_counters(boost::system::error_code& ec)
 {
-    auto text = detail::platform::netstat_text();
-    if (!text)
-    {
-        ec = error::counters_unavailable;
-        return {};
-    }
-    return parse_netstat(*text, ec);
+    return read_netstat(error::counters_unavailable, ec, parse_netstat);
 }
 
 fast_open_counters kernel_counters()
@@ -173,13 +181,7 @@ multipath_counters parse_multipath_netstat(std::string_view text, boost::system:
 
 multipath_counters kernel_multipath_counters(boost::system::error_code& ec)
 {
-    auto text = detail::platform::netstat_text();
-    if (!text)
-    {
-        ec = error::multipath_unavailable;
-        return {};
-    }
-    return parse_multipath_netstat(*text, ec);
+    return read_netstat(error::multipath_unavailable, ec, parse_multipath_netstat);
 }
 
 multipath_counters kernel_multipath_counters()

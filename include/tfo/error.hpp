@@ -50,7 +50,8 @@ enum class error
     /// Multipath TCP is switched off in this network namespace (`net.mptcp.enabled` is 0).
     multipath_disabled,
 
-    /// Multipath TCP is not available: a kernel without it (before Linux 5.6, or built without `CONFIG_MPTCP`), or another platform.
+    /// Multipath TCP is not available: a kernel without it (before Linux 5.6,
+    /// or built without `CONFIG_MPTCP`), or another platform.
     multipath_unavailable
 };
 

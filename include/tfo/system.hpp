@@ -99,16 +99,20 @@ struct fast_open_counters
     friend bool operator==(const fast_open_counters&, const fast_open_counters&) = default;
 };
 
-/// One of the kernel's Fast Open counters: its name, where
-/// `fast_open_counters` keeps it, and what it counts.
-struct fast_open_counter
+/// One of the kernel's counters: its name, where `Counters`
+/// (`fast_open_counters`, `multipath_counters`) keeps it, and what it counts.
+template <typename Counters>
+struct counter_row
 {
-    std::string_view kernel_name;              ///< in `/proc/net/netstat`, e.g. "TCPFastOpenActive"
-    std::string_view name;                     ///< the member's name, e.g. "active"
-    std::uint64_t fast_open_counters::*member; ///< e.g. `&fast_open_counters::active`
-    std::string_view side;                     ///< "client" or "server": the end of a connection that counts it
-    std::string_view meaning;                  ///< what it counts, in one line
+    std::string_view kernel_name;    ///< in `/proc/net/netstat`, e.g. "TCPFastOpenActive"
+    std::string_view name;           ///< the member's name, e.g. "active"
+    std::uint64_t Counters::*member; ///< e.g. `&fast_open_counters::active`
+    std::string_view side;           ///< the end that counts it: "client", "server", "sender", "receiver"
+    std::string_view meaning;        ///< what it counts, in one line
 };
+
+/// A row of `fast_open_counter_table`.
+using fast_open_counter = counter_row<fast_open_counters>;
 
 /// Every counter of `fast_open_counters`, in the kernel's order. Parsing,
 /// subtraction and every display (tfo-doctor, the demo) read this table, so a
@@ -179,15 +183,8 @@ struct multipath_counters
     friend bool operator==(const multipath_counters&, const multipath_counters&) = default;
 };
 
-/// One of the kernel's Multipath TCP counters, as `fast_open_counter`.
-struct multipath_counter
-{
-    std::string_view kernel_name;              ///< in `/proc/net/netstat`, e.g. "MPCapableSYNTX"
-    std::string_view name;                     ///< the member's name, e.g. "capable_syn_tx"
-    std::uint64_t multipath_counters::*member; ///< e.g. `&multipath_counters::capable_syn_tx`
-    std::string_view side;                     ///< the end that counts it: "client", "server", "sender", "receiver"
-    std::string_view meaning;                  ///< what it counts, in one line
-};
+/// A row of `multipath_counter_table`.
+using multipath_counter = counter_row<multipath_counters>;
 
 /// Every counter of `multipath_counters`, in the kernel's order.
 inline constexpr std::array multipath_counter_table{
@@ -200,7 +197,7 @@ inline constexpr std::array multipath_counter_table{
     multipath_counter{"MPCapableACKRX", "capable_ack_rx", &multipath_counters::capable_ack_rx, "server",
                       "handshakes a listener completed as Multipath TCP"},
     multipath_counter{"MPCapableFallbackACK", "capable_fallback_ack", &multipath_counters::capable_fallback_ack,
-                      "server", "connections a Multipath TCP listener accepted as TCP (the client did not ask)"},
+                      "server", "handshakes whose SYN asked for Multipath TCP but whose last ACK did not: TCP"},
     multipath_counter{"MPCapableFallbackSYNACK", "capable_fallback_syn_ack",
                       &multipath_counters::capable_fallback_syn_ack, "client",
                       "connections a Multipath TCP client made as TCP (the server did not agree)"},

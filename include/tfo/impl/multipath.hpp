@@ -57,20 +57,7 @@ template <typename Socket>
     requires detail::native_socket<Socket> || detail::layered_socket_stream<Socket>
 multipath_info get_multipath_info(Socket& socket, boost::system::error_code& ec)
 {
-    if constexpr (detail::layered_socket_stream<Socket>)
-    {
-        return get_multipath_info(socket.lowest_layer(), ec);
-    }
-    else
-    {
-        auto& s = const_cast<std::remove_const_t<Socket>&>(socket);
-        if (!s.is_open())
-        {
-            ec = boost::asio::error::bad_descriptor;
-            return {};
-        }
-        return detail::platform::read_multipath_info(s.native_handle(), ec);
-    }
+    return detail::read_socket_state(socket, ec, detail::platform::read_multipath_info);
 }
 
 template <typename Socket>
