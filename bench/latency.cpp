@@ -367,9 +367,8 @@ double check_response(const std::array<char, message_size>& got,
     const auto [end, ec] = std::from_chars(got.data(), got.data() + stamp_digits, ns);
     if (ec != std::errc() || end != got.data() + stamp_digits || !std::equal(stamp_end, got.end(), response.begin()))
         throw std::runtime_error("unexpected response");
-    return (static_cast<double>(ns) -
-            static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count())) /
-           1e6;
+    const auto start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();
+    return static_cast<double>(ns - start_ns) / 1e6;
 }
 
 asio::awaitable<outcome> one_plain(const tcp::endpoint& endpoint, connect_with how, bool multipath)
@@ -617,8 +616,8 @@ asio::awaitable<void> run_client(const client_settings& settings, ssl::context& 
         if (v.multipath)
             row.note += "; MPTCP " + std::to_string(results[i].multipath) + "/" + std::to_string(results[i].ms.size());
         if (!results[i].request_ms.empty())
-            row.note += "; request at the server after " + tfo_bench::fixed(tfo_bench::median(results[i].request_ms), 3) +
-                        " ms";
+            row.note += "; request at the server after " +
+                        tfo_bench::fixed(tfo_bench::median(results[i].request_ms), 3) + " ms";
         if (v.session == session_use::early && is_tfo)
         {
             // The second target: against resumption without early data.
