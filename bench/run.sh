@@ -104,7 +104,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 echo "rtt_ms,variant,rep,latency_ms,syn_data_acked" >"$results/latency_raw.csv"
 for i in "${!rtts[@]}"; do
     rtt=${rtts[$i]}
-    say "latency at RTT $rtt ms, ${latency_reps[$i]} reps of 9 variants"
+    say "latency at RTT $rtt ms, ${latency_reps[$i]} reps of 11 variants"
     "$build/tools/link/tfo-link" --rtt-ms "$rtt" --ready-port 8080 --timeout-s 300 \
         --server "'$build/latency' --mode server --port 8080 --tls-port 8443 --cert '$certs/cert.pem' --key '$certs/key.pem'" \
         --client "'$build/latency' --mode client --port 8080 --tls-port 8443 --ca '$certs/cert.pem' --reps ${latency_reps[$i]} --raw '$results/latency_raw.csv'" \

@@ -39,6 +39,12 @@ public:
             return "The shared secret file could not be read: check its path and permissions.";
         case error::invalid_period:
             return "The key rotation period must be a positive number of seconds.";
+        case error::multipath_disabled:
+            return "Multipath TCP is switched off in this network namespace: set net.mptcp.enabled to 1, or "
+                   "accept TCP.";
+        case error::multipath_unavailable:
+            return "Multipath TCP is not available here: it needs Linux 5.6 or later built with CONFIG_MPTCP "
+                   "(Fast Open on it, 6.2).";
         }
         return "Unknown tfo error.";
     }

@@ -43,12 +43,77 @@ bool parse_number(std::string_view word, T& value)
     return err == std::errc() && ptr == word.data() + word.size();
 }
 
-std::uint64_t* counter_field(fast_open_counters& c, std::string_view name)
+template <typename Counters, typename Table>
+std::uint64_t* counter_field(Counters& c, const Table& table, std::string_view name)
 {
-    for (const auto& counter : fast_open_counter_table)
+    for (const auto& counter : table)
         if (counter.kernel_name == name)
             return &(c.*counter.member);
     return nullptr;
+}
+
+// One section of /proc/net/netstat (TcpExt, MPTcpExt), pairs of lines
+// "TcpExt: Name1 Name2 ..." then "TcpExt: 1 2 ...", read into the members
+// `table` names. `missing` when the section is not there.
+template <typename Counters, typename Table>
+Counters parse_section(std::string_view text, std::string_view section, const Table& table, error missing,
+                       boost::system::error_code& ec)
+{
+    std::optional<std::string_view> header;
+    while (!text.empty())
+    {
+        std::size_t eol = text.find('\n');
+        std::string_view line = text.substr(0, eol);
+        text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+        if (!line.starts_with(section) || !line.substr(section.size()).starts_with(':'))
+            continue;
+        if (!header)
+        {
+            header = line;
+            continue;
+        }
+        auto names = split_words(*header);
+        auto values = split_words(line);
+        if (names.size() != values.size())
+            break;
+        Counters counters;
+        for (std::size_t i = 1; i < names.size(); ++i)
+        {
+            std::uint64_t* field = counter_field(counters, table, names[i]);
+            if (field && !parse_number(values[i], *field))
+            {
+                ec = error::malformed_proc_file;
+                return {};
+            }
+        }
+        ec.clear();
+        return counters;
+    }
+    ec = header ? error::malformed_proc_file : missing;
+    return {};
+}
+
+// Reads this namespace's /proc/net/netstat and parses it; `missing` when
+// there is nothing to read.
+template <typename Parse>
+auto read_netstat(error missing, boost::system::error_code& ec, Parse parse)
+{
+    auto text = detail::platform::netstat_text();
+    if (!text)
+    {
+        ec = missing;
+        return decltype(parse(std::string_view(), ec)){};
+    }
+    return parse(*text, ec);
+}
+
+template <typename Counters, typename Table>
+Counters difference(const Counters& after, const Counters& before, const Table& table) noexcept
+{
+    Counters d;
+    for (const auto& counter : table)
+        d.*counter.member = after.*counter.member - before.*counter.member;
+    return d;
 }
 
 } // namespace
@@ -88,50 +153,13 @@ fast_open_support system_support()
 
 fast_open_counters parse_netstat(std::string_view text, boost::system::error_code& ec)
 {
-    // The file is pairs of lines, "TcpExt: Name1 Name2 ..." then "TcpExt: 1 2 ...".
-    std::optional<std::string_view> header;
-    while (!text.empty())
-    {
-        std::size_t eol = text.find('\n');
-        std::string_view line = text.substr(0, eol);
-        text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-        if (!line.starts_with("TcpExt:"))
-            continue;
-        if (!header)
-        {
-            header = line;
-            continue;
-        }
-        auto names = split_words(*header);
-        auto values = split_words(line);
-        if (names.size() != values.size())
-            break;
-        fast_open_counters counters;
-        for (std::size_t i = 1; i < names.size(); ++i)
-        {
-            std::uint64_t* field = counter_field(counters, names[i]);
-            if (field && !parse_number(values[i], *field))
-            {
-                ec = error::malformed_proc_file;
-                return {};
-            }
-        }
-        ec.clear();
-        return counters;
-    }
-    ec = header ? error::malformed_proc_file : error::counters_unavailable;
-    return {};
+    return parse_section<fast_open_counters>(text, "TcpExt", fast_open_counter_table, error::counters_unavailable,
+                                             ec);
 }
 
 fast_open_counters kernel_counters(boost::system::error_code& ec)
 {
-    auto text = detail::platform::netstat_text();
-    if (!text)
-    {
-        ec = error::counters_unavailable;
-        return {};
-    }
-    return parse_netstat(*text, ec);
+    return read_netstat(error::counters_unavailable, ec, parse_netstat);
 }
 
 fast_open_counters kernel_counters()
@@ -142,10 +170,53 @@ fast_open_counters kernel_counters()
 
 fast_open_counters operator-(const fast_open_counters& after, const fast_open_counters& before) noexcept
 {
-    fast_open_counters difference;
-    for (const auto& counter : fast_open_counter_table)
-        difference.*counter.member = after.*counter.member - before.*counter.member;
-    return difference;
+    return difference(after, before, fast_open_counter_table);
+}
+
+multipath_counters parse_multipath_netstat(std::string_view text, boost::system::error_code& ec)
+{
+    return parse_section<multipath_counters>(text, "MPTcpExt", multipath_counter_table,
+                                             error::multipath_unavailable, ec);
+}
+
+multipath_counters kernel_multipath_counters(boost::system::error_code& ec)
+{
+    return read_netstat(error::multipath_unavailable, ec, parse_multipath_netstat);
+}
+
+multipath_counters kernel_multipath_counters()
+{
+    return detail::call_or_throw("tfo::kernel_multipath_counters",
+                                 [](boost::system::error_code& ec) { return kernel_multipath_counters(ec); });
+}
+
+multipath_counters operator-(const multipath_counters& after, const multipath_counters& before) noexcept
+{
+    return difference(after, before, multipath_counter_table);
+}
+
+multipath_support system_multipath_support(boost::system::error_code& ec)
+{
+    auto text = detail::platform::multipath_sysctl_text();
+    if (!text)
+    {
+        ec = error::multipath_unavailable;
+        return {};
+    }
+    // The same format as tcp_fastopen: a decimal number and a newline.
+    const fast_open_support value = parse_fast_open_sysctl(*text, ec);
+    if (ec)
+        return {};
+    multipath_support support;
+    support.enabled = value.value != 0;
+    support.fast_open = support.enabled && detail::platform::multipath_takes_fast_open();
+    return support;
+}
+
+multipath_support system_multipath_support()
+{
+    return detail::call_or_throw("tfo::system_multipath_support",
+                                 [](boost::system::error_code& ec) { return system_multipath_support(ec); });
 }
 
 } // namespace tfo

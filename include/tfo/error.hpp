@@ -45,7 +45,14 @@ enum class error
     secret_unreadable,
 
     /// A key schedule's period was not a positive number of seconds.
-    invalid_period
+    invalid_period,
+
+    /// Multipath TCP is switched off in this network namespace (`net.mptcp.enabled` is 0).
+    multipath_disabled,
+
+    /// Multipath TCP is not available: a kernel without it (before Linux 5.6,
+    /// or built without `CONFIG_MPTCP`), or another platform.
+    multipath_unavailable
 };
 
 /// The category of `tfo::error`.

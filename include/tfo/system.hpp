@@ -99,16 +99,20 @@ struct fast_open_counters
     friend bool operator==(const fast_open_counters&, const fast_open_counters&) = default;
 };
 
-/// One of the kernel's Fast Open counters: its name, where
-/// `fast_open_counters` keeps it, and what it counts.
-struct fast_open_counter
+/// One of the kernel's counters: its name, where `Counters`
+/// (`fast_open_counters`, `multipath_counters`) keeps it, and what it counts.
+template <typename Counters>
+struct counter_row
 {
-    std::string_view kernel_name;              ///< in `/proc/net/netstat`, e.g. "TCPFastOpenActive"
-    std::string_view name;                     ///< the member's name, e.g. "active"
-    std::uint64_t fast_open_counters::*member; ///< e.g. `&fast_open_counters::active`
-    std::string_view side;                     ///< "client" or "server": the end of a connection that counts it
-    std::string_view meaning;                  ///< what it counts, in one line
+    std::string_view kernel_name;    ///< in `/proc/net/netstat`, e.g. "TCPFastOpenActive"
+    std::string_view name;           ///< the member's name, e.g. "active"
+    std::uint64_t Counters::*member; ///< e.g. `&fast_open_counters::active`
+    std::string_view side;           ///< the end that counts it: "client", "server", "sender", "receiver"
+    std::string_view meaning;        ///< what it counts, in one line
 };
+
+/// A row of `fast_open_counter_table`.
+using fast_open_counter = counter_row<fast_open_counters>;
 
 /// Every counter of `fast_open_counters`, in the kernel's order. Parsing,
 /// subtraction and every display (tfo-doctor, the demo) read this table, so a
@@ -150,6 +154,107 @@ fast_open_counters kernel_counters(boost::system::error_code& ec);
 /// `tfo::error::counters_unavailable` when there is no `TcpExt` section and
 /// `tfo::error::malformed_proc_file` when names and values do not pair up.
 fast_open_counters parse_netstat(std::string_view text, boost::system::error_code& ec);
+
+/// The kernel's Multipath TCP counters (`MPTcpExt` in `/proc/net/netstat`,
+/// Linux 5.6), counted since the network namespace was created; those that
+/// say whether connections spoke Multipath TCP and how their subflows fared.
+/// What each one counts is in `multipath_counter_table`.
+struct multipath_counters
+{
+    std::uint64_t capable_syn_tx = 0;           ///< MPCapableSYNTX
+    std::uint64_t capable_syn_rx = 0;           ///< MPCapableSYNRX
+    std::uint64_t capable_syn_ack_rx = 0;       ///< MPCapableSYNACKRX
+    std::uint64_t capable_ack_rx = 0;           ///< MPCapableACKRX
+    std::uint64_t capable_fallback_ack = 0;     ///< MPCapableFallbackACK
+    std::uint64_t capable_fallback_syn_ack = 0; ///< MPCapableFallbackSYNACK
+    std::uint64_t retransmits = 0;              ///< MPTCPRetrans
+    std::uint64_t join_syn_rx = 0;              ///< MPJoinSynRx
+    std::uint64_t join_syn_ack_rx = 0;          ///< MPJoinSynAckRx
+    std::uint64_t join_ack_rx = 0;              ///< MPJoinAckRx
+    std::uint64_t join_syn_tx = 0;              ///< MPJoinSynTx
+    std::uint64_t duplicate_data = 0;           ///< DuplicateData
+    std::uint64_t subflow_stale = 0;            ///< SubflowStale
+    std::uint64_t subflow_recover = 0;          ///< SubflowRecover
+
+    /// The counts between two readings: `after - before`, member by member.
+    friend multipath_counters operator-(const multipath_counters& after, const multipath_counters& before) noexcept;
+
+    /// Equal when every counter is.
+    friend bool operator==(const multipath_counters&, const multipath_counters&) = default;
+};
+
+/// A row of `multipath_counter_table`.
+using multipath_counter = counter_row<multipath_counters>;
+
+/// Every counter of `multipath_counters`, in the kernel's order.
+inline constexpr std::array multipath_counter_table{
+    multipath_counter{"MPCapableSYNRX", "capable_syn_rx", &multipath_counters::capable_syn_rx, "server",
+                      "SYNs that asked for Multipath TCP, at a Multipath TCP listener"},
+    multipath_counter{"MPCapableSYNTX", "capable_syn_tx", &multipath_counters::capable_syn_tx, "client",
+                      "SYNs sent asking for Multipath TCP"},
+    multipath_counter{"MPCapableSYNACKRX", "capable_syn_ack_rx", &multipath_counters::capable_syn_ack_rx, "client",
+                      "SYN-ACKs that agreed to Multipath TCP"},
+    multipath_counter{"MPCapableACKRX", "capable_ack_rx", &multipath_counters::capable_ack_rx, "server",
+                      "handshakes a listener completed as Multipath TCP"},
+    multipath_counter{"MPCapableFallbackACK", "capable_fallback_ack", &multipath_counters::capable_fallback_ack,
+                      "server", "handshakes whose SYN asked for Multipath TCP but whose last ACK did not: TCP"},
+    multipath_counter{"MPCapableFallbackSYNACK", "capable_fallback_syn_ack",
+                      &multipath_counters::capable_fallback_syn_ack, "client",
+                      "connections a Multipath TCP client made as TCP (the server did not agree)"},
+    multipath_counter{"MPTCPRetrans", "retransmits", &multipath_counters::retransmits, "sender",
+                      "data sent again at the Multipath TCP level, on the same or another subflow"},
+    multipath_counter{"MPJoinSynRx", "join_syn_rx", &multipath_counters::join_syn_rx, "server",
+                      "SYNs that asked to add a subflow to a connection"},
+    multipath_counter{"MPJoinSynAckRx", "join_syn_ack_rx", &multipath_counters::join_syn_ack_rx, "client",
+                      "SYN-ACKs that agreed to add a subflow"},
+    multipath_counter{"MPJoinAckRx", "join_ack_rx", &multipath_counters::join_ack_rx, "server",
+                      "subflows a server added to a connection"},
+    multipath_counter{"MPJoinSynTx", "join_syn_tx", &multipath_counters::join_syn_tx, "client",
+                      "SYNs sent to add a subflow to a connection"},
+    multipath_counter{"DuplicateData", "duplicate_data", &multipath_counters::duplicate_data, "receiver",
+                      "data received twice (on two subflows) and dropped: the application saw it once"},
+    multipath_counter{"SubflowStale", "subflow_stale", &multipath_counters::subflow_stale, "sender",
+                      "subflows found stalled, whose data then goes on the others"},
+    multipath_counter{"SubflowRecover", "subflow_recover", &multipath_counters::subflow_recover, "sender",
+                      "stalled subflows that came back"},
+};
+
+static_assert(sizeof(multipath_counters) == multipath_counter_table.size() * sizeof(std::uint64_t),
+              "every member of multipath_counters has a row in multipath_counter_table");
+
+/// Reads the Multipath TCP counters of the calling thread's network namespace.
+/// @throws boost::system::system_error with `tfo::error::multipath_unavailable`
+/// (no `MPTcpExt` section: a kernel without Multipath TCP, or another
+/// platform) or `tfo::error::malformed_proc_file`.
+multipath_counters kernel_multipath_counters();
+
+/// Reads the Multipath TCP counters; errors as above, in `ec`.
+multipath_counters kernel_multipath_counters(boost::system::error_code& ec);
+
+/// Extracts the `MPTcpExt` counters from the text of `/proc/net/netstat`, as
+/// `parse_netstat` does the `TcpExt` ones; `tfo::error::multipath_unavailable`
+/// when there is no `MPTcpExt` section.
+multipath_counters parse_multipath_netstat(std::string_view text, boost::system::error_code& ec);
+
+/// Multipath TCP in the calling thread's network namespace.
+struct multipath_support
+{
+    /// `net.mptcp.enabled` is 1: `tfo::open_multipath` opens Multipath TCP sockets.
+    bool enabled = false;
+
+    /// A Multipath TCP socket takes the Fast Open options (`tfo::fast_open`,
+    /// `tfo::fast_open_deferred_connect`): Linux 6.2, tried on a socket opened
+    /// for the purpose.
+    bool fast_open = false;
+};
+
+/// Reads `net.mptcp.enabled` and tries the Fast Open options on a Multipath TCP socket.
+/// @throws boost::system::system_error with `tfo::error::multipath_unavailable`
+/// when the kernel has no Multipath TCP, or `tfo::error::malformed_proc_file`.
+multipath_support system_multipath_support();
+
+/// Reads Multipath TCP's support; errors as above, in `ec`.
+multipath_support system_multipath_support(boost::system::error_code& ec);
 
 } // namespace tfo
 

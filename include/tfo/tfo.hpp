@@ -17,6 +17,7 @@
 #include <tfo/error.hpp>
 #include <tfo/fast_open_info.hpp>
 #include <tfo/fast_open_stream.hpp>
+#include <tfo/multipath.hpp>
 #include <tfo/path_memory.hpp>
 #include <tfo/socket_options.hpp>
 #include <tfo/system.hpp>

@@ -11,7 +11,8 @@
 # A scenario is one of the scenario_* functions at the end; test/examples/CMakeLists.txt
 # holds the list and registers each as a test. The programs come from the
 # environment, set there: ECHO_SERVER CORO_CLIENT DEFERRED_CONNECT_CLIENT
-# THREADED_SERVER HTTP_SERVER HTTP_CLIENT TLS_SERVER TLS_CLIENT HTTPS_CLIENT, and
+# THREADED_SERVER HTTP_SERVER HTTP_CLIENT TLS_SERVER TLS_CLIENT HTTPS_CLIENT
+# MULTIPATH_SERVER MULTIPATH_CLIENT, and
 # TFO_DOCTOR, whose --json output gives the namespace's counters. Exit status: 0 passed, 1 failed, 77 skipped
 # because no network namespace could be made (with TFO_REQUIRE_NETNS=1 that
 # is a failure).
@@ -67,13 +68,14 @@ set_fastopen() {
     echo "== net.ipv4.tcp_fastopen=$1"
 }
 
-# The namespace's Fast Open counters, as tfo-doctor reads them with the
-# library (tfo::kernel_counters): one JSON object, keyed by member name
-# (active, active_fail, passive, passive_fail, cookie_reqd, ...).
+# The namespace's Fast Open and Multipath TCP counters, as tfo-doctor reads
+# them with the library (tfo::kernel_counters, tfo::kernel_multipath_counters):
+# one JSON object, keyed by member name (active, active_fail, passive,
+# passive_fail, cookie_reqd, ..., capable_syn_tx, capable_syn_rx, ...).
 counters() {
     local json
     json=$("$TFO_DOCTOR" --json --no-self-test || true)
-    jq -ce '.counters | objects' <<<"$json" || fail "tfo-doctor gave no counters: $json"
+    jq -ce '(.counters | objects) + (.mptcp_counters // {})' <<<"$json" || fail "tfo-doctor gave no counters: $json"
 }
 
 before='{}'
@@ -374,6 +376,58 @@ scenario_https_nginx() {
     # test/netns/ssl_peers.cpp (a late Finished) and bench/nginx_https (a
     # real round trip) assert it.
     require_lines "$workdir/client.log" '^early=1\{0,1\} uri=/hello$' 3
+}
+
+scenario_multipath_tfo() {
+    # Multipath TCP at both ends, and from the second connection on the
+    # request in the SYN of an MPTCP connection.
+    set_fastopen 3
+    snapshot
+    start_server $port "$MULTIPATH_SERVER" $port --max-connections 3
+    run_client "$MULTIPATH_CLIENT" 127.0.0.1 $port "hello mptcp" --count 3
+    finish_server
+    require_cookie_then_fast_open 3
+    require_counter capable_syn_tx -eq 3
+    require_counter capable_syn_rx -eq 3
+    require_counter capable_fallback_syn_ack -eq 0
+    require_lines "$workdir/server.log" 'with TCP Fast Open, on Multipath TCP$' 1
+    require_lines "$workdir/client.log" 'reply "hello mptcp", Multipath TCP: yes, 1 subflow(s)' 3
+    require_lines "$workdir/client.log" '^connection [23] .*request in SYN: yes' 2
+    require_lines "$workdir/server.log" 'Multipath TCP: yes, 1 subflow(s), data in SYN: yes' 2
+}
+
+scenario_multipath_fallback() {
+    set_fastopen 3
+    # A TCP server: the kernel falls back, the client says so, and Fast Open
+    # works as ever.
+    snapshot
+    start_server $port "$ECHO_SERVER" $port --max-connections 2
+    run_client "$MULTIPATH_CLIENT" 127.0.0.1 $port "hello mptcp" --count 2
+    finish_server
+    require_counter capable_syn_tx -eq 2
+    require_counter capable_fallback_syn_ack -eq 2
+    require_cookie_then_fast_open 2
+    require_lines "$workdir/client.log" 'Multipath TCP: no (the server speaks TCP only)' 2
+
+    # A TCP client at the Multipath TCP server.
+    snapshot
+    start_server $port "$MULTIPATH_SERVER" $port --max-connections 2
+    run_client "$CORO_CLIENT" 127.0.0.1 $port "hello mptcp" --count 2
+    finish_server
+    require_counter capable_syn_rx -eq 0
+    require_counter active -eq 2
+    require_lines "$workdir/server.log" 'Multipath TCP: no (a TCP client), data in SYN: yes' 2
+
+    # Multipath TCP switched off in the namespace: both ends say why and use TCP.
+    echo 0 >/proc/sys/net/mptcp/enabled || fail "cannot set net.mptcp.enabled in the namespace"
+    snapshot
+    start_server $port "$MULTIPATH_SERVER" $port --max-connections 2
+    run_client "$MULTIPATH_CLIENT" 127.0.0.1 $port "hello mptcp" --count 2
+    finish_server
+    require_counter capable_syn_tx -eq 0
+    require_counter active -eq 2
+    require_lines "$workdir/server.log" 'on TCP: Multipath TCP is switched off in this network namespace' 1
+    require_lines "$workdir/client.log" 'Multipath TCP: no (Multipath TCP is switched off in this network namespace' 2
 }
 
 [[ $(type -t "scenario_$scenario") == function ]] || fail "unknown scenario: $scenario"

@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <tfo/fast_open_info.hpp>
+#include <tfo/multipath.hpp>
 #include <tfo/system.hpp>
 
 #include "completion.hpp"
@@ -68,10 +69,12 @@ namespace {
 // either answers the client's close or (`answer_close` false) keeps the
 // connection open without a word.
 asio::awaitable<void> websocket_echo(tcp::acceptor& acceptor, bool answer_close, tfo::fast_open_info& info,
-                                     std::string& upgrade_seen)
+                                     std::string& upgrade_seen, tfo::multipath_info* path = nullptr)
 {
     tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
     info = tfo::get_fast_open_info(socket);
+    if (path)
+        *path = tfo::get_multipath_info(socket);
     websocket::stream<tcp::socket> ws(std::move(socket));
     beast::flat_buffer buffer;
     beast::http::request<beast::http::empty_body> upgrade;
@@ -102,20 +105,22 @@ BOOST_AUTO_TEST_SUITE(layers, *ut::precondition(tfo::test::netns_available) * ut
 
 // WebSocket over the stream, asynchronously: on a repeat connection the
 // Upgrade request rides in the SYN; a message goes both ways; the close
-// handshake ends in the stream's async_teardown.
-BOOST_AUTO_TEST_CASE(websocket_async)
+// handshake ends in the stream's async_teardown. Over TCP, then over
+// Multipath TCP at both ends.
+void websocket_async_over(bool multipath)
 {
     private_netns ns(3);
     asio::io_context io;
-    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16);
+    auto acceptor = tfo::test::make_listener(io, tcp::v4(), 16, multipath);
     for (int round = 0; round < 2; ++round)
     {
         BOOST_TEST_CONTEXT("connection " << round + 1)
         {
             const auto before = tfo::kernel_counters();
             tfo::fast_open_info server_info;
+            tfo::multipath_info server_path;
             std::string upgrade;
-            asio::co_spawn(io, websocket_echo(acceptor, true, server_info, upgrade), rethrow);
+            asio::co_spawn(io, websocket_echo(acceptor, true, server_info, upgrade, &server_path), rethrow);
             std::string echoed;
             bool closed = false;
             asio::co_spawn(
@@ -123,6 +128,8 @@ BOOST_AUTO_TEST_CASE(websocket_async)
                 [&]() -> asio::awaitable<void> {
                     websocket::stream<tfo::fast_open_stream> ws(co_await asio::this_coro::executor,
                                                                 acceptor.local_endpoint());
+                    if (multipath)
+                        BOOST_REQUIRE(tfo::open_multipath(ws.next_layer(), tcp::v4()).multipath);
                     co_await ws.async_handshake("tfo.test", "/chat", asio::use_awaitable);
                     co_await ws.async_write(asio::buffer(std::string("hello")), asio::use_awaitable);
                     beast::flat_buffer buffer;
@@ -135,6 +142,7 @@ BOOST_AUTO_TEST_CASE(websocket_async)
             run_until(io, [&] { return closed; });
             BOOST_TEST(echoed == "hello");
             BOOST_TEST(upgrade == "/chat");
+            BOOST_TEST(server_path.active == multipath);
             const auto counted = tfo::kernel_counters() - before;
             if (round == 0)
                 BOOST_TEST(counted.cookie_reqd == 1u);
@@ -145,6 +153,16 @@ BOOST_AUTO_TEST_CASE(websocket_async)
             }
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(websocket_async)
+{
+    websocket_async_over(false);
+}
+
+BOOST_AUTO_TEST_CASE(websocket_async_multipath)
+{
+    websocket_async_over(true);
 }
 
 // The same with the synchronous calls: the stream's write_some connects,

@@ -5,6 +5,7 @@
 
 #include "raw_client.hpp"
 
+#include <tfo/multipath.hpp>
 #include <tfo/socket_options.hpp>
 
 #include <boost/asio/read.hpp>
@@ -13,10 +14,18 @@
 namespace tfo::test {
 
 boost::asio::ip::tcp::acceptor make_listener(boost::asio::io_context& io, const boost::asio::ip::tcp& protocol,
-                                             int queue)
+                                             int queue, bool multipath)
 {
     boost::asio::ip::tcp::acceptor acceptor(io);
-    acceptor.open(protocol);
+    if (multipath)
+    {
+        const auto opened = tfo::open_multipath(acceptor, protocol);
+        BOOST_REQUIRE_MESSAGE(opened.multipath, "Multipath TCP listener: " << opened.fallback.message());
+    }
+    else
+    {
+        acceptor.open(protocol);
+    }
     if (queue > 0)
         acceptor.set_option(tfo::fast_open{queue});
     const auto loopback = protocol == boost::asio::ip::tcp::v4()

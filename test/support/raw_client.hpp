@@ -22,9 +22,10 @@
 namespace tfo::test {
 
 /// A listening acceptor on an ephemeral loopback port of `protocol`, with
-/// `tfo::fast_open{queue}` set before listen() when `queue` is positive.
+/// `tfo::fast_open{queue}` set before listen() when `queue` is positive;
+/// opened as Multipath TCP when `multipath` (the test fails if it cannot be).
 boost::asio::ip::tcp::acceptor make_listener(boost::asio::io_context& io, const boost::asio::ip::tcp& protocol,
-                                             int queue);
+                                             int queue, bool multipath = false);
 
 /// Both ends of one connection made by `raw_connect_once`.
 struct raw_connection

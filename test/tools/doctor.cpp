@@ -98,6 +98,20 @@ BOOST_AUTO_TEST_CASE(diagnosis_per_mode)
     BOOST_TEST(has(inert, "server_bits_inert"));
 }
 
+BOOST_AUTO_TEST_CASE(diagnosis_of_multipath)
+{
+    auto f = facts_for(3);
+    BOOST_TEST(has(tfo::doctor::diagnose(f), "multipath_unavailable", severity::info));
+    f.multipath = tfo::multipath_support{false, false};
+    BOOST_TEST(has(tfo::doctor::diagnose(f), "multipath_off", severity::info));
+    f.multipath = tfo::multipath_support{true, false};
+    BOOST_TEST(has(tfo::doctor::diagnose(f), "multipath_without_fast_open", severity::info));
+    f.multipath = tfo::multipath_support{true, true};
+    const auto findings = tfo::doctor::diagnose(f);
+    BOOST_TEST(has(findings, "multipath_fast_open", severity::ok));
+    BOOST_TEST(has(findings, "ready", severity::ok));
+}
+
 BOOST_AUTO_TEST_CASE(diagnosis_from_counters_and_expectations)
 {
     auto f = facts_for(1);
@@ -252,6 +266,24 @@ BOOST_AUTO_TEST_CASE(correct_diagnosis_in_each_mode)
             BOOST_TEST(json.find("\"passed\": true") != std::string::npos);
         }
     }
+}
+
+// Multipath TCP in the namespace: on (with Fast Open on its sockets, Linux
+// 6.2), then switched off there.
+BOOST_AUTO_TEST_CASE(multipath_in_this_namespace)
+{
+    tfo::netns::private_netns ns(3);
+    std::string json = run_doctor("--json --no-self-test");
+    BOOST_TEST(json.find("\"mptcp_enabled\": true,") != std::string::npos, json);
+    BOOST_TEST(json.find("\"mptcp_fast_open\": true,") != std::string::npos, json);
+    BOOST_TEST(json.find("\"multipath_fast_open\"") != std::string::npos, json);
+    BOOST_TEST(json.find("\"mptcp_counters\": {\"capable_syn_rx\": 0,") != std::string::npos, json);
+    BOOST_TEST(run_doctor("--no-self-test").find("net.mptcp.enabled = 1 (Fast Open on Multipath TCP: available)") !=
+               std::string::npos);
+    ns.set_sysctl("net/mptcp/enabled", "0");
+    json = run_doctor("--json --no-self-test");
+    BOOST_TEST(json.find("\"mptcp_enabled\": false,") != std::string::npos, json);
+    BOOST_TEST(json.find("\"multipath_off\"") != std::string::npos, json);
 }
 
 BOOST_AUTO_TEST_CASE(counters_of_this_namespace_and_the_expected_value)

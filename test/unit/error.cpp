@@ -13,7 +13,7 @@ BOOST_AUTO_TEST_SUITE(unit_error)
 
 BOOST_AUTO_TEST_CASE(every_value_has_a_sentence)
 {
-    for (int v = 1; v <= static_cast<int>(tfo::error::invalid_period); ++v)
+    for (int v = 1; v <= static_cast<int>(tfo::error::multipath_unavailable); ++v)
     {
         boost::system::error_code ec = static_cast<tfo::error>(v);
         BOOST_TEST(std::string(ec.category().name()) == "tfo");

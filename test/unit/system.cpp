@@ -120,31 +120,60 @@ BOOST_AUTO_TEST_CASE(counters_subtract)
     BOOST_TEST((d == tfo::fast_open_counters{3, 0, 2, 0, 0, 0, 0, 0}));
 }
 
-BOOST_AUTO_TEST_CASE(one_table_drives_parsing_and_subtraction)
+namespace {
+
+// Each row of a counter table: its kernel name parses into its member and no
+// other, in its own section only, and subtraction covers it.
+template <typename Counters, typename Table, typename Parse>
+void check_counter_table(const Table& table, const std::string& section, const Parse& parse)
 {
-    // Each row: its kernel name parses into its member and no other, and
-    // subtraction covers it.
     std::set<std::string_view> kernel_names, names;
-    for (const auto& counter : tfo::fast_open_counter_table)
+    for (const auto& counter : table)
     {
         BOOST_TEST_CONTEXT(counter.kernel_name)
         {
             BOOST_TEST(kernel_names.insert(counter.kernel_name).second);
             BOOST_TEST(names.insert(counter.name).second);
-            BOOST_TEST((counter.side == "client" || counter.side == "server"));
+            BOOST_TEST((counter.side == "client" || counter.side == "server" || counter.side == "sender" ||
+                        counter.side == "receiver"));
             BOOST_TEST(!counter.meaning.empty());
-            const std::string text = "TcpExt: SyncookiesSent " + std::string(counter.kernel_name) +
-                                     "\nTcpExt: 5 7\n";
+            const std::string pair = ": SyncookiesSent " + std::string(counter.kernel_name) + "\n" + section +
+                                     ": 5 7\n";
+            // A section of the other kind before it, with the same name and another value.
+            const std::string other = section == "TcpExt" ? "MPTcpExt" : "TcpExt";
+            const std::string text = other + ": " + std::string(counter.kernel_name) + "\n" + other + ": 9\n" +
+                                     section + pair;
             boost::system::error_code ec;
-            const auto parsed = tfo::parse_netstat(text, ec);
+            const Counters parsed = parse(text, ec);
             BOOST_TEST(!ec);
-            tfo::fast_open_counters expected;
+            Counters expected;
             expected.*counter.member = 7;
             BOOST_TEST((parsed == expected));
-            BOOST_TEST(((parsed - expected) == tfo::fast_open_counters{}));
-            BOOST_TEST(((parsed - tfo::fast_open_counters{}) == parsed));
+            BOOST_TEST(((parsed - expected) == Counters{}));
+            BOOST_TEST(((parsed - Counters{}) == parsed));
         }
     }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(one_table_drives_parsing_and_subtraction)
+{
+    check_counter_table<tfo::fast_open_counters>(
+        tfo::fast_open_counter_table, "TcpExt",
+        [](std::string_view text, boost::system::error_code& ec) { return tfo::parse_netstat(text, ec); });
+    check_counter_table<tfo::multipath_counters>(
+        tfo::multipath_counter_table, "MPTcpExt",
+        [](std::string_view text, boost::system::error_code& ec) { return tfo::parse_multipath_netstat(text, ec); });
+}
+
+BOOST_AUTO_TEST_CASE(multipath_netstat_missing_or_malformed)
+{
+    boost::system::error_code ec;
+    tfo::parse_multipath_netstat("TcpExt: TCPFastOpenActive\nTcpExt: 1\n", ec);
+    BOOST_TEST((ec == tfo::error::multipath_unavailable));
+    tfo::parse_multipath_netstat("MPTcpExt: MPCapableSYNTX MPCapableSYNRX\nMPTcpExt: 1\n", ec);
+    BOOST_TEST((ec == tfo::error::malformed_proc_file));
 }
 
 BOOST_AUTO_TEST_CASE(sysctl_bits_table_uses_the_accessors_bits)
@@ -181,6 +210,10 @@ BOOST_AUTO_TEST_CASE(nothing_to_read_without_fast_open, *tfo::test::without_fast
     BOOST_TEST((ec == tfo::error::sysctl_unavailable));
     tfo::kernel_counters(ec);
     BOOST_TEST((ec == tfo::error::counters_unavailable));
+    tfo::kernel_multipath_counters(ec);
+    BOOST_TEST((ec == tfo::error::multipath_unavailable));
+    tfo::system_multipath_support(ec);
+    BOOST_TEST((ec == tfo::error::multipath_unavailable));
 }
 
 BOOST_AUTO_TEST_SUITE_END() // unit_system

@@ -54,6 +54,12 @@ using asio::ip::tcp;
     info = tfo::get_fast_open_info(socket, ec);
     [[maybe_unused]] std::string_view text = tfo::to_string(tfo::client_failure::cookie_unavailable);
 
+    // <tfo/multipath.hpp>
+    [[maybe_unused]] tfo::multipath_open_result opened = tfo::open_multipath(acceptor, tcp::v4());
+    opened = tfo::open_multipath(socket, tcp::v6(), ec);
+    [[maybe_unused]] tfo::multipath_info path_info = tfo::get_multipath_info(socket);
+    path_info = tfo::get_multipath_info(acceptor, ec);
+
     // <tfo/socket_options.hpp>
     acceptor.set_option(tfo::fast_open{16});
     socket.set_option(tfo::fast_open_deferred_connect{true});
@@ -69,6 +75,12 @@ using asio::ip::tcp;
     counters = tfo::kernel_counters(ec);
     counters = tfo::parse_netstat("", ec);
     counters = counters - counters;
+    [[maybe_unused]] tfo::multipath_counters multipath = tfo::kernel_multipath_counters();
+    multipath = tfo::kernel_multipath_counters(ec);
+    multipath = tfo::parse_multipath_netstat("", ec);
+    multipath = multipath - multipath;
+    [[maybe_unused]] tfo::multipath_support multipath_here = tfo::system_multipath_support();
+    multipath_here = tfo::system_multipath_support(ec);
 }
 
 } // namespace
@@ -82,6 +94,9 @@ BOOST_AUTO_TEST_CASE(umbrella_names_every_type)
     BOOST_TEST((std::is_class_v<tfo::fast_open_info>));
     BOOST_TEST((std::is_enum_v<tfo::client_failure>));
     BOOST_TEST((std::is_enum_v<tfo::tcp_state>));
+    // <tfo/multipath.hpp>
+    BOOST_TEST((std::is_class_v<tfo::multipath_open_result>));
+    BOOST_TEST((std::is_class_v<tfo::multipath_info>));
     // <tfo/socket_options.hpp>
     BOOST_TEST((std::is_class_v<tfo::fast_open>));
     BOOST_TEST((std::is_class_v<tfo::fast_open_deferred_connect>));
@@ -90,6 +105,8 @@ BOOST_AUTO_TEST_CASE(umbrella_names_every_type)
     // <tfo/system.hpp>
     BOOST_TEST((std::is_class_v<tfo::fast_open_support>));
     BOOST_TEST((std::is_class_v<tfo::fast_open_counters>));
+    BOOST_TEST((std::is_class_v<tfo::multipath_counters>));
+    BOOST_TEST((std::is_class_v<tfo::multipath_support>));
 }
 
 // The OpenSSL parts (tfo::ssl, tfo::key_schedule) stay out of the umbrella, as

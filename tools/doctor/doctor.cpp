@@ -267,6 +267,15 @@ facts gather(std::optional<int> expected, bool run_live_test)
     else
         f.key_status = "unreadable (needs root)";
 
+    auto multipath = system_multipath_support(ec);
+    if (ec)
+        f.multipath_error = ec.message();
+    else
+        f.multipath = multipath;
+    auto multipath_counts = kernel_multipath_counters(ec);
+    if (!ec)
+        f.multipath_counts = multipath_counts;
+
     if (run_live_test)
         f.live = run_self_test();
     else
@@ -312,13 +321,54 @@ std::vector<std::string> describe_bits(int v)
     return lines;
 }
 
-std::vector<std::pair<std::string, std::string>> describe_counters(const fast_open_counters& c)
+namespace {
+
+template <typename Counters, typename Table>
+std::vector<std::pair<std::string, std::string>> describe_from(const Counters& c, const Table& table)
 {
     std::vector<std::pair<std::string, std::string>> lines;
-    for (const auto& counter : fast_open_counter_table)
+    for (const auto& counter : table)
         lines.emplace_back(std::string(counter.kernel_name) + " " + std::to_string(c.*counter.member),
                            std::string(counter.side) + ": " + std::string(counter.meaning));
     return lines;
+}
+
+template <typename Counters, typename Table>
+void counters_json(std::ostream& o, const char* key, const std::optional<Counters>& c, const Table& table)
+{
+    o << "  \"" << key << "\": ";
+    if (!c)
+    {
+        o << "null,\n";
+        return;
+    }
+    o << '{';
+    for (std::size_t i = 0; i < table.size(); ++i)
+        o << (i ? ", " : "") << '"' << table[i].name << "\": " << (*c).*table[i].member;
+    o << "},\n";
+}
+
+void counters_text(std::ostream& o, const std::vector<std::pair<std::string, std::string>>& lines)
+{
+    for (const auto& [name, meaning] : lines)
+    {
+        o << "  " << name;
+        for (std::size_t pad = name.size(); pad < 30; ++pad)
+            o << ' ';
+        o << meaning << '\n';
+    }
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, std::string>> describe_counters(const fast_open_counters& c)
+{
+    return describe_from(c, fast_open_counter_table);
+}
+
+std::vector<std::pair<std::string, std::string>> describe_counters(const multipath_counters& c)
+{
+    return describe_from(c, multipath_counter_table);
 }
 
 std::vector<finding> diagnose(const facts& f)
@@ -405,6 +455,21 @@ std::vector<finding> diagnose(const facts& f)
             "Blackhole detection is off (net.ipv4.tcp_fastopen_blackhole_timeout_sec=0, the default since Linux "
             "5.14): if a middlebox drops SYNs with data, each such connection waits for a SYN retransmission.");
 
+    if (!f.multipath)
+        add(severity::info, "multipath_unavailable",
+            "Multipath TCP is not available (" + f.multipath_error + "): tfo::open_multipath opens TCP sockets.");
+    else if (!f.multipath->enabled)
+        add(severity::info, "multipath_off",
+            "Multipath TCP is off in this network namespace (net.mptcp.enabled=0): tfo::open_multipath falls back "
+            "to TCP and says so (tfo::error::multipath_disabled). Set net.mptcp.enabled=1 to use it.");
+    else if (!f.multipath->fast_open)
+        add(severity::info, "multipath_without_fast_open",
+            "Multipath TCP is on, but its sockets do not take the Fast Open options (that needs Linux 6.2): the "
+            "data of a Multipath TCP connection waits for the handshake.");
+    else
+        add(severity::ok, "multipath_fast_open",
+            "Multipath TCP is on (net.mptcp.enabled=1) and its sockets take the Fast Open options.");
+
     if (f.live.ran && f.live.data_in_syn)
         add(severity::ok, "self_test_passed",
             "Live self-test: this kernel completed a Fast Open exchange (a cookie, then data in the SYN) in a "
@@ -444,20 +509,24 @@ std::string to_text(const facts& f, const std::vector<finding>& findings)
     o << "server key: " << f.key_status;
     if (!f.key_fingerprint.empty())
         o << ", fingerprint " << f.key_fingerprint;
-    o << "\n\n";
+    o << "\n";
+    if (f.multipath)
+        o << "net.mptcp.enabled = " << (f.multipath->enabled ? 1 : 0) << " (Fast Open on Multipath TCP: "
+          << (f.multipath->fast_open ? "available" : "not available") << ")\n\n";
+    else
+        o << "net.mptcp.enabled: unreadable (" << f.multipath_error << ")\n\n";
     if (f.counters)
     {
         o << "counters since this namespace began:\n";
-        for (const auto& [name, meaning] : describe_counters(*f.counters))
-        {
-            o << "  " << name;
-            for (std::size_t pad = name.size(); pad < 30; ++pad)
-                o << ' ';
-            o << meaning << '\n';
-        }
+        counters_text(o, describe_counters(*f.counters));
     }
     else
         o << "counters: unreadable (" << f.counters_error << ")\n";
+    if (f.multipath_counts)
+    {
+        o << "Multipath TCP counters:\n";
+        counters_text(o, describe_counters(*f.multipath_counts));
+    }
     o << "\ndiagnosis:\n";
     for (const auto& x : findings)
         o << "  [" << severity_name(x.level) << "] " << x.message << '\n';
@@ -487,18 +556,13 @@ std::string to_json(const facts& f, const std::vector<finding>& findings)
     o << "  \"key_status\": \"" << json_escape(f.key_status) << "\",\n";
     o << "  \"key_fingerprint\": "
       << (f.key_fingerprint.empty() ? std::string("null") : "\"" + f.key_fingerprint + "\"") << ",\n";
-    if (f.counters)
-    {
-        o << "  \"counters\": {";
-        for (std::size_t i = 0; i < fast_open_counter_table.size(); ++i)
-        {
-            const auto& counter = fast_open_counter_table[i];
-            o << (i ? ", " : "") << '"' << counter.name << "\": " << (*f.counters).*counter.member;
-        }
-        o << "},\n";
-    }
+    if (f.multipath)
+        o << "  \"mptcp_enabled\": " << (f.multipath->enabled ? "true" : "false")
+          << ",\n  \"mptcp_fast_open\": " << (f.multipath->fast_open ? "true" : "false") << ",\n";
     else
-        o << "  \"counters\": null,\n";
+        o << "  \"mptcp_enabled\": null,\n  \"mptcp_fast_open\": null,\n";
+    counters_json(o, "counters", f.counters, fast_open_counter_table);
+    counters_json(o, "mptcp_counters", f.multipath_counts, multipath_counter_table);
     o << "  \"self_test\": {\"ran\": " << (f.live.ran ? "true" : "false")
       << ", \"passed\": " << (f.live.ran && f.live.data_in_syn ? "true" : "false") << ", \"detail\": \""
       << json_escape(f.live.ran ? f.live.error : f.live.skipped_because) << "\"},\n";

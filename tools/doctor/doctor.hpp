@@ -43,6 +43,9 @@ struct facts
     std::string counters_error;
     std::string key_fingerprint;              // of net.ipv4.tcp_fastopen_key; empty if unknown
     std::string key_status;                   // "set", "not generated yet", "unreadable (needs root)"
+    std::optional<multipath_support> multipath; // net.mptcp.enabled, and Fast Open on MPTCP sockets
+    std::string multipath_error;
+    std::optional<multipath_counters> multipath_counts; // MPTcpExt
     self_test live;
 };
 
@@ -78,6 +81,7 @@ std::vector<std::string> describe_bits(int value);
 
 /// What each counter means, in the order they are printed.
 std::vector<std::pair<std::string, std::string>> describe_counters(const fast_open_counters& c);
+std::vector<std::pair<std::string, std::string>> describe_counters(const multipath_counters& c);
 
 std::string to_text(const facts& f, const std::vector<finding>& findings);
 std::string to_json(const facts& f, const std::vector<finding>& findings);

@@ -15,6 +15,7 @@
 #ifndef TFO_DETAIL_LINUX_TCP_HPP
 #define TFO_DETAIL_LINUX_TCP_HPP
 
+#include <cstddef>
 #include <cstdint>
 
 namespace tfo::detail {
@@ -77,6 +78,31 @@ struct tcp_info_connect
 };
 
 static_assert(sizeof(tcp_info_connect) == 104);
+
+// Multipath TCP (include/uapi/linux/in.h, tcp.h, mptcp.h; Linux 5.6).
+inline constexpr int ipproto_mptcp = 262;     // IPPROTO_MPTCP
+inline constexpr int tcp_is_mptcp_option = 43; // TCP_IS_MPTCP, Linux 5.16: 1 while MPTCP is in use, 0 after a fallback
+inline constexpr int sol_mptcp = 284;          // SOL_MPTCP
+inline constexpr int mptcp_info_option = 1;    // MPTCP_INFO
+
+// The kernel's struct mptcp_info up to mptcpi_subflows_total (Linux 6.10).
+// The kernel copies min(requested, its own size): an older one returns
+// less, and the fields it lacks stay zero.
+struct mptcp_info_prefix
+{
+    std::uint8_t subflows; // subflows the path manager added: the first one is not counted
+    std::uint8_t add_addr_signal, add_addr_accepted, subflows_max;
+    std::uint8_t add_addr_signal_max, add_addr_accepted_max;
+    std::uint32_t flags;
+    std::uint32_t token;
+    std::uint64_t write_seq, snd_una, rcv_nxt;
+    std::uint8_t local_addr_used, local_addr_max, csum_enabled;
+    std::uint32_t retransmits; // Linux 6.6
+    std::uint64_t bytes_retrans, bytes_sent, bytes_received, bytes_acked;
+    std::uint8_t subflows_total; // every subflow, the first included (Linux 6.10)
+};
+
+static_assert(offsetof(mptcp_info_prefix, subflows_total) == 80);
 
 } // namespace tfo::detail
 

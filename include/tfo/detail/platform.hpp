@@ -30,6 +30,7 @@
 namespace tfo {
 struct fast_open_info;
 struct kernel_path_record;
+struct multipath_info;
 } // namespace tfo
 
 namespace tfo::detail::platform {
@@ -139,6 +140,33 @@ std::optional<std::string> fast_open_sysctl_text();
 /// (`/proc/net/netstat` of the calling thread's network namespace on Linux);
 /// nothing where the platform has no such counters.
 std::optional<std::string> netstat_text();
+
+// Multipath TCP (src/platform/<os>/multipath.cpp).
+
+/// Opens a stream socket of `family` as Multipath TCP. Where that cannot be
+/// done, returns an invalid socket and says why in `fallback`:
+/// `tfo::error::multipath_disabled` (switched off in this network namespace),
+/// `tfo::error::multipath_unavailable` (no MPTCP here), or the system's error.
+native_socket open_multipath_socket(int family, boost::system::error_code& fallback) noexcept;
+
+/// Closes a socket that `open_multipath_socket` opened and nothing adopted.
+void close_socket(native_socket s) noexcept;
+
+/// Whether the open socket `s` was opened as Multipath TCP, whatever the
+/// connection speaks now.
+bool opened_as_multipath(native_socket s) noexcept;
+
+/// What the kernel says about Multipath TCP on `s` (`SO_PROTOCOL`,
+/// `TCP_IS_MPTCP`, `MPTCP_INFO` on Linux).
+multipath_info read_multipath_info(native_socket s, boost::system::error_code& ec);
+
+/// The text of the system's Multipath TCP switch (`net.mptcp.enabled` of the
+/// calling thread's network namespace on Linux); nothing where there is none.
+std::optional<std::string> multipath_sysctl_text();
+
+/// Whether a Multipath TCP socket opened now, in the calling thread's
+/// network namespace, takes the Fast Open options (Linux 6.2).
+bool multipath_takes_fast_open() noexcept;
 
 } // namespace tfo::detail::platform
 

@@ -14,6 +14,7 @@
 #include <tfo/detail/platform.hpp>
 #include <tfo/detail/throw_error.hpp>
 #include <tfo/fast_open_info.hpp>
+#include <tfo/multipath.hpp>
 #include <tfo/path_memory.hpp>
 
 #include <boost/asio/associated_allocator.hpp>
@@ -44,13 +45,22 @@ struct single_endpoint
     const boost::asio::ip::tcp::endpoint* end() const noexcept { return &endpoint + 1; }
 };
 
-// Readies the socket for a connect to `protocol`: opens it when closed and,
-// when it is open with another protocol, either reopens it (`reopen`) or
-// fails. A connected socket is an error. Nothing is sent on error.
+// Readies the socket for a connect to `protocol`: closes it first when
+// `close_first` (a new attempt), opens it when closed and, when it is open
+// with another protocol, either reopens it (`reopen`) or fails. A connected
+// socket is an error. Nothing is sent on error. Reopening keeps Multipath TCP.
 template <typename Socket>
-boost::system::error_code prepare_socket(Socket& socket, const boost::asio::ip::tcp& protocol, bool reopen)
+boost::system::error_code prepare_socket(Socket& socket, const boost::asio::ip::tcp& protocol, bool close_first,
+                                         bool reopen)
 {
     boost::system::error_code ec;
+    bool multipath = false; // read before a close, and only then (one system call)
+    if (close_first)
+    {
+        multipath = opened_as_multipath(socket);
+        boost::system::error_code ignored;
+        socket.close(ignored);
+    }
     if (socket.is_open())
     {
         socket.remote_endpoint(ec);
@@ -63,9 +73,10 @@ boost::system::error_code prepare_socket(Socket& socket, const boost::asio::ip::
             return {};
         if (!reopen)
             return boost::asio::error::address_family_not_supported;
+        multipath = opened_as_multipath(socket);
         socket.close(ec);
     }
-    socket.open(protocol, ec);
+    open_as(socket, protocol, multipath, ec);
     return ec;
 }
 
@@ -147,13 +158,8 @@ public:
             {
             case connect_action::prepare_socket:
             {
-                if (algorithm.reopen())
-                {
-                    boost::system::error_code ignored;
-                    socket.close(ignored);
-                }
                 const boost::asio::ip::tcp::endpoint& to = endpoint(algorithm);
-                e.ec = prepare_socket(socket, to.protocol(), algorithm.reopen_other_family());
+                e.ec = prepare_socket(socket, to.protocol(), algorithm.reopen(), algorithm.reopen_other_family());
                 break;
             }
             case connect_action::advise:
@@ -334,7 +340,7 @@ public:
         // would be waste, and one more connection at the server.
         if (self.cancelled() != boost::asio::cancellation_type::none || platform::syn_answered(first_))
             return self.complete(ec, false);
-        parts_->socket.open(endpoint_.protocol(), ec);
+        open_as(parts_->socket, endpoint_.protocol(), platform::opened_as_multipath(first_), ec);
         if (ec)
             return self.complete(ec, false);
         connecting_ = true;

@@ -12,13 +12,17 @@
 
 namespace tfo {
 
-template <typename Socket>
-    requires detail::native_socket<Socket> || detail::layered_socket_stream<Socket>
-fast_open_info get_fast_open_info(Socket& socket, boost::system::error_code& ec)
+namespace detail {
+
+// Reads what the kernel says of a socket, or of a layered stream's lowest
+// layer, with `read(native handle, ec)`; `bad_descriptor` when it is closed.
+template <typename Socket, typename Read>
+auto read_socket_state(Socket& socket, boost::system::error_code& ec, Read read)
+    -> decltype(read(platform::native_socket{}, ec))
 {
-    if constexpr (detail::layered_socket_stream<Socket>)
+    if constexpr (layered_socket_stream<Socket>)
     {
-        return get_fast_open_info(socket.lowest_layer(), ec);
+        return read_socket_state(socket.lowest_layer(), ec, read);
     }
     else
     {
@@ -28,8 +32,17 @@ fast_open_info get_fast_open_info(Socket& socket, boost::system::error_code& ec)
             ec = boost::asio::error::bad_descriptor;
             return {};
         }
-        return detail::platform::read_fast_open_info(s.native_handle(), ec);
+        return read(s.native_handle(), ec);
     }
+}
+
+} // namespace detail
+
+template <typename Socket>
+    requires detail::native_socket<Socket> || detail::layered_socket_stream<Socket>
+fast_open_info get_fast_open_info(Socket& socket, boost::system::error_code& ec)
+{
+    return detail::read_socket_state(socket, ec, detail::platform::read_fast_open_info);
 }
 
 template <typename Socket>

@@ -2,8 +2,9 @@
 // tfo: TCP Fast Open for Boost.Asio
 // Distributed under the Boost Software License, Version 1.0 (see LICENSE).
 //
-// The platform seam on Linux: the Fast Open setting and the counters, from
-// /proc. Both resolve to the network namespace of the calling thread.
+// The platform seam on Linux: the Fast Open and Multipath TCP settings and
+// the counters, from /proc. All resolve to the network namespace of the
+// calling thread.
 //
 
 #include <tfo/detail/platform.hpp>
@@ -40,6 +41,11 @@ std::optional<std::string> fast_open_sysctl_text()
 {
     // /proc/sys/net resolves to the namespace of the thread that opens it.
     return read_file("/proc/sys/net/ipv4/tcp_fastopen");
+}
+
+std::optional<std::string> multipath_sysctl_text()
+{
+    return read_file("/proc/sys/net/mptcp/enabled");
 }
 
 std::optional<std::string> netstat_text()

@@ -17,6 +17,11 @@ std::optional<std::string> fast_open_sysctl_text()
     return std::nullopt;
 }
 
+std::optional<std::string> multipath_sysctl_text()
+{
+    return std::nullopt;
+}
+
 std::optional<std::string> netstat_text()
 {
     return std::nullopt;
