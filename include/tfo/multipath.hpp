@@ -11,7 +11,9 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <concepts>
 #include <cstdint>
+#include <type_traits>
 
 namespace tfo {
 
