@@ -18,7 +18,8 @@ trap 'rm -rf "$work"' EXIT
 for target in parse_netstat parse_sysctl; do
     clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
         -I "$tfo_root/include" "$tfo_root/test/fuzz/$target.cpp" \
-        "$tfo_root/src/system.cpp" "$tfo_root/src/platform/linux/system.cpp" "$tfo_root/src/error.cpp" -o "$work/$target"
+        "$tfo_root/src/system.cpp" "$tfo_root/src/platform/linux/system.cpp" \
+        "$tfo_root/src/platform/linux/multipath.cpp" "$tfo_root/src/error.cpp" -o "$work/$target"
     mkdir -p "$work/corpus-$target"
     cp /proc/net/netstat "$work/corpus-$target/netstat" 2>/dev/null || true
     cp /proc/sys/net/ipv4/tcp_fastopen "$work/corpus-$target/sysctl" 2>/dev/null || true
