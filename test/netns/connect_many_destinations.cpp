@@ -76,6 +76,14 @@ namespace {
 
 const std::string request = "GET / HTTP/1.1\r\nHost: many.test\r\n\r\n";
 
+// The epoll reactor keeps its timers in a timerfd; Asio's io_uring backend
+// submits them to the ring, where no call of ours sees them.
+#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+constexpr bool timers_counted = false;
+#else
+constexpr bool timers_counted = true;
+#endif
+
 // 127.1.0.1 and on: `n` distinct loopback addresses.
 std::vector<tcp::endpoint> destinations(std::size_t n, unsigned short port)
 {
@@ -192,8 +200,11 @@ BOOST_FIXTURE_TEST_CASE(round_robin_below_the_bound, many_destinations,
     // acknowledged; pass 3 is confirmed everywhere: no timer at all.
     BOOST_TEST(costs[1].data_in_syn == n);
     BOOST_TEST(costs[2].data_in_syn == n);
-    BOOST_TEST(costs[1].timer_changes > 0u, "the second pass arms hedges (the check can fail)");
-    BOOST_TEST(costs[2].timer_changes == 0u, "no hedge timer for a confirmed destination");
+    if (timers_counted)
+    {
+        BOOST_TEST(costs[1].timer_changes > 0u, "the second pass arms hedges (the check can fail)");
+        BOOST_TEST(costs[2].timer_changes == 0u, "no hedge timer for a confirmed destination");
+    }
     BOOST_TEST(stats.with_data_in_syn.load() == 2 * n, "TCP_INFO of the accepted sockets");
 
     auto& memory = asio::use_service<tfo::path_memory>(io);
@@ -241,8 +252,11 @@ BOOST_FIXTURE_TEST_CASE(round_robin_above_the_bound, many_destinations,
     }
     // A hedged connect changes the timer at most twice (armed, disarmed);
     // the remembered destinations are not hedged.
-    BOOST_TEST(costs[3].timer_changes > 0u);
-    BOOST_TEST(costs[3].timer_changes <= 2 * (n - (1000 - window)));
+    if (timers_counted)
+    {
+        BOOST_TEST(costs[3].timer_changes > 0u);
+        BOOST_TEST(costs[3].timer_changes <= 2 * (n - (1000 - window)));
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -147,11 +147,19 @@ struct manual_clock
 
 // Every pass of the reactor checks a manual_clock timer (a wait of zero), so
 // it sees the clock move without any real waiting, and a boundary the test
-// has passed is queued by the very next pass.
+// has passed is queued by the very next pass. On Asio's io_uring backend,
+// passes that never block kept a destroyed acceptor's aborted wait from
+// ever completing (the rotation then never ended; with a real clock it ends
+// at once), so there every pass waits a millisecond.
 struct manual_wait_traits
 {
-    static manual_clock::duration to_wait_duration(const manual_clock::duration&) { return {}; }
-    static manual_clock::duration to_wait_duration(const manual_clock::time_point&) { return {}; }
+#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+    static constexpr manual_clock::duration pass = std::chrono::milliseconds(1);
+#else
+    static constexpr manual_clock::duration pass{};
+#endif
+    static manual_clock::duration to_wait_duration(const manual_clock::duration&) { return pass; }
+    static manual_clock::duration to_wait_duration(const manual_clock::time_point&) { return pass; }
 };
 
 manual_clock::time_point at(std::chrono::seconds since_epoch)
