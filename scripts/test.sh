@@ -7,8 +7,8 @@
 # network namespaces (including the load and fault tests), the examples, and
 # the CMake consumer projects.
 #
-#   scripts/test.sh              the default run (about 10 minutes on 2 cores
-#                                from a fresh clone; about 90 s after an edit
+#   scripts/test.sh              the default run (about 4.5 minutes on 2 cores
+#                                from a fresh clone; about 70 s after an edit
 #                                to one test file, ccache having seen the rest)
 #   scripts/test.sh --sanitize   the whole suite under AddressSanitizer + UBSan
 #   scripts/test.sh --tsan       the multi-threaded tests under ThreadSanitizer
@@ -16,8 +16,9 @@
 #   CI=true scripts/test.sh      all of the above, plus the benchmarks built, the
 #                                namespace and example tests as an unprivileged
 #                                user, a build and test against the newest
-#                                Boost.Asio (third_party/), the namespace tests
-#                                on Asio's io_uring backend, and the parser fuzzers
+#                                Boost.Asio (third_party/) on its io_uring
+#                                backend, and the parser fuzzers (about 24
+#                                minutes from a fresh clone)
 #
 # The namespace tests never touch the host's settings. As root (and in CI)
 # they must run: TFO_REQUIRE_NETNS=1 turns a would-be skip into a failure.
