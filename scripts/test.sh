@@ -196,7 +196,7 @@ unprivileged_tests() {
 # (vendored, see third_party/README.md) ahead of Debian's Boost headers, with
 # Asio's io_uring backend as the default in place of epoll: one build proves
 # both. (Debian's Asio 1.26 stays on epoll, in the default, ASan and TSan
-# builds: its io_uring backend closes a socket it no longer owns after some
+# builds: its io_uring backend closes a live socket's descriptor after some
 # 900 connections on one io_context, which plain Asio shows without tfo and
 # Asio 1.38 does not; see doc/design.md.)
 newest_asio_build() {
