@@ -106,23 +106,16 @@ public:
     void expire() noexcept { made_ = false; }
 
     // Seeds `r`, the new record of `destination`, at `now`.
-    void seed(detail::path_record& r, const boost::asio::ip::tcp::endpoint& destination, time_point now,
+    void seed(detail::path_record& r, const detail::path_key& destination, time_point now,
               const path_memory_options& o) const
     {
+        // The key's first 16 bytes are the address (an IPv4 one in the
+        // first 4, the rest zero, as in an entry); byte 22 the family.
+        std::array<unsigned char, sizeof destination.words> bytes;
+        std::memcpy(bytes.data(), destination.words.data(), bytes.size());
         kernel_entry key;
-        const auto address = destination.address();
-        if (address.is_v4())
-        {
-            const auto b = address.to_v4().to_bytes();
-            std::memcpy(key.address.data(), b.data(), b.size());
-            key.length = 4;
-        }
-        else
-        {
-            const auto b = address.to_v6().to_bytes();
-            std::memcpy(key.address.data(), b.data(), b.size());
-            key.length = 16;
-        }
+        std::memcpy(key.address.data(), bytes.data(), key.address.size());
+        key.length = bytes[22] == 4 ? 4 : 16;
         kernel_path_record k;
         const auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
                                          [](const kernel_entry& a, const kernel_entry& b) {
@@ -167,17 +160,16 @@ struct path_memory::impl
         return kernel.fresh(at, options.kernel_read_interval);
     }
 
-    // A new record for `destination`, seeded from the kernel's table where
+    // A new record for `key`, seeded from the kernel's table where
     // it was read. Called with the mutex held.
-    detail::path_table::found make_record(const detail::path_key& key,
-                                          const boost::asio::ip::tcp::endpoint& destination)
+    detail::path_table::found make_record(const detail::path_key& key)
     {
         // What this process measured itself at the address (another port)
         // is fresher than the kernel's table as last read.
         const std::uint32_t sibling_rtt = records.address_rtt(key);
         const detail::path_table::found made = records.insert(key, options);
         if (options.seed_from_kernel && kernel.read())
-            kernel.seed(*made.record, destination, now(), options);
+            kernel.seed(*made.record, key, now(), options);
         if (sibling_rtt != 0)
             made.record->rtt_us = sibling_rtt;
         return made;
@@ -289,7 +281,7 @@ detail::path_advice path_memory::advise(const boost::asio::ip::tcp::endpoint& de
             read_first.read_kernel_record = true;
             return read_first;
         }
-        f = m.make_record(key, destination);
+        f = m.make_record(key);
     }
     // A destination with nothing against Fast Open needs no time.
     const auto now = f.record->advice_needs_time(m.options) ? m.now() : time_point{};
@@ -327,7 +319,7 @@ void path_memory::report(const boost::asio::ip::tcp::endpoint& destination, cons
     const detail::path_key key = detail::key_of(destination);
     detail::path_record* r = m.records.find(key, event.record);
     if (!r) // gone since the advice (more destinations than the bound), or never advised (`observe`)
-        r = m.make_record(key, destination).record;
+        r = m.make_record(key).record;
     detail::update(*r, event, detail::update_needs_time(event) ? m.now() : time_point{}, m.options);
 }
 
