@@ -32,7 +32,7 @@ connect_action connect_algorithm::resume(const connect_event& e) noexcept
     case connect_action::send_syn:
         return syn_sent(e.syn);
     case connect_action::await_syn_ack:
-        return wait_ended(e);
+        return wait_ended(e.ec, e.hedge_started, e.hedge_connected);
     case connect_action::read_outcome:
         return outcome_read(e.outcome, e.cancelled);
     case connect_action::adopt_hedge:
@@ -40,8 +40,7 @@ connect_action connect_algorithm::resume(const connect_event& e) noexcept
     case connect_action::connect:
         return connected(e.ec, e.cancelled);
     case connect_action::read_evidence:
-        // Asked for only after a connect that succeeded.
-        return handshake_done(handshake_outcome({}, true, e.evidence), e.cancelled);
+        return evidence_read(e.evidence, e.cancelled);
     case connect_action::report:
         return reported();
     case connect_action::write:
@@ -118,13 +117,14 @@ connect_action connect_algorithm::syn_sent(const syn_send_result& r) noexcept
     return next_endpoint(r.ec);
 }
 
-connect_action connect_algorithm::wait_ended(const connect_event& e) noexcept
+connect_action connect_algorithm::wait_ended(const boost::system::error_code& ec, bool hedge_started,
+                                             bool hedge_connected) noexcept
 {
-    hedge_started_ = hedge_started_ || e.hedge_started;
-    hedge_connected_ = e.hedge_started && e.hedge_connected;
+    hedge_started_ = hedge_started_ || hedge_started;
+    hedge_connected_ = hedge_started && hedge_connected;
     // A hedge that connected ended the SYN's wait by cancelling it: the
     // kernel's state, not that abort, says what became of the SYN.
-    error_ = hedge_connected_ ? boost::system::error_code() : e.ec;
+    error_ = hedge_connected_ ? boost::system::error_code() : ec;
     return action_ = connect_action::read_outcome;
 }
 
@@ -136,6 +136,12 @@ connect_action connect_algorithm::outcome_read(const handshake_outcome& h, cance
     if (hedge_connected_ && !h.established)
         return action_ = connect_action::adopt_hedge;
     return handshake_done(h, cancelled);
+}
+
+connect_action connect_algorithm::evidence_read(const syn_evidence& s, cancellation_type cancelled) noexcept
+{
+    // Asked for only after a connect that succeeded.
+    return handshake_done(handshake_outcome({}, true, s), cancelled);
 }
 
 connect_action connect_algorithm::connected(const boost::system::error_code& ec, cancellation_type cancelled) noexcept

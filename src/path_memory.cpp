@@ -32,6 +32,43 @@ namespace {
 
 using time_point = path_memory::clock_type::time_point;
 
+// The lock around the records: every connect takes it twice (advice, then
+// report) for a few dozen instructions of work, almost always uncontended.
+// std::mutex costs about 60 instructions a lock and unlock there (glibc's
+// pthread_mutex_lock checks the mutex kind first); this costs one atomic
+// instruction each way, and sleeps on a futex when contended (Drepper,
+// "Futexes are tricky", mutex 3). 0: free; 1: locked; 2: locked, and some
+// thread may be asleep waiting.
+class records_mutex
+{
+public:
+    void lock() noexcept
+    {
+        int state = 0;
+        if (state_.compare_exchange_strong(state, 1, std::memory_order_acquire, std::memory_order_relaxed))
+            return;
+        if (state != 2)
+            state = state_.exchange(2, std::memory_order_acquire);
+        while (state != 0)
+        {
+            state_.wait(2, std::memory_order_relaxed);
+            state = state_.exchange(2, std::memory_order_acquire);
+        }
+    }
+
+    void unlock() noexcept
+    {
+        if (state_.fetch_sub(1, std::memory_order_release) != 1)
+        {
+            state_.store(0, std::memory_order_release);
+            state_.notify_one();
+        }
+    }
+
+private:
+    std::atomic<int> state_{0};
+};
+
 // What the kernel's tcp_metrics table said about one address, kept for
 // seeding records: only entries with something to say (an RTT, SYN drops).
 struct kernel_entry
@@ -145,7 +182,7 @@ private:
 
 struct path_memory::impl
 {
-    mutable std::mutex mutex;
+    mutable records_mutex mutex;
     path_memory_options options;
     std::function<clock_type::time_point()> clock;
     detail::path_table records{options.max_destinations};
@@ -316,10 +353,15 @@ void path_memory::report(const boost::asio::ip::tcp::endpoint& destination, cons
     }
     if (event.kind == kind::none && event.rtt_us == 0)
         return;
-    const detail::path_key key = detail::key_of(destination);
-    detail::path_record* r = m.records.find(key, event.record);
+    // Where the advice found the record: no key, no lookup.
+    detail::path_record* r = m.records.at(event.record);
     if (!r) // gone since the advice (more destinations than the bound), or never advised (`observe`)
-        r = m.make_record(key).record;
+    {
+        const detail::path_key key = detail::key_of(destination);
+        r = m.records.find(key);
+        if (!r)
+            r = m.make_record(key).record;
+    }
     detail::update(*r, event, detail::update_needs_time(event) ? m.now() : time_point{}, m.options);
 }
 

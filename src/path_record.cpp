@@ -89,20 +89,6 @@ void lost(path_record& r, path_reason why, path_record::time_point now, const pa
 
 } // namespace
 
-bool update_needs_time(const path_event& e) noexcept
-{
-    switch (e.kind)
-    {
-    case path_event_kind::syn_lost:
-    case path_event_kind::hedge_won:
-    case path_event_kind::reset_on_syn_data:
-    case path_event_kind::data_refused:
-        return true;
-    default:
-        return false;
-    }
-}
-
 void update(path_record& r, const path_event& e, path_record::time_point now, const path_memory_options& o) noexcept
 {
     if (e.rtt_us != 0)

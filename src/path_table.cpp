@@ -51,25 +51,24 @@ bool against_fast_open(const path_record& r, const path_memory_options& o) noexc
 path_key key_of(const boost::asio::ip::tcp::endpoint& destination) noexcept
 {
     // Bytes 0-15: the address (IPv4 in the first 4); 16-19: the IPv6 scope;
-    // 20-21: the port; 22: 4 or 6. Read from the endpoint's own socket
-    // address: making an `ip::address` costs more than the lookup.
-    std::array<unsigned char, 24> bytes{};
+    // 20-21: the port; 22: 4 or 6; the rest zero. Read from the endpoint's
+    // own socket address: making an `ip::address` costs more than the lookup.
+    path_key k;
+    auto* bytes = reinterpret_cast<unsigned char*>(k.words.data());
     const auto* raw = static_cast<const unsigned char*>(static_cast<const void*>(destination.data()));
     if (destination.protocol() == boost::asio::ip::tcp::v4())
     {
-        std::memcpy(bytes.data(), raw + offsetof(boost::asio::detail::sockaddr_in4_type, sin_addr), 4);
+        std::memcpy(bytes, raw + offsetof(boost::asio::detail::sockaddr_in4_type, sin_addr), 4);
         bytes[22] = 4;
     }
     else
     {
-        std::memcpy(bytes.data(), raw + offsetof(boost::asio::detail::sockaddr_in6_type, sin6_addr), 16);
-        std::memcpy(bytes.data() + 16, raw + offsetof(boost::asio::detail::sockaddr_in6_type, sin6_scope_id), 4);
+        std::memcpy(bytes, raw + offsetof(boost::asio::detail::sockaddr_in6_type, sin6_addr), 16);
+        std::memcpy(bytes + 16, raw + offsetof(boost::asio::detail::sockaddr_in6_type, sin6_scope_id), 4);
         bytes[22] = 6;
     }
     const auto port = destination.port();
-    std::memcpy(bytes.data() + 20, &port, sizeof port);
-    path_key k;
-    std::memcpy(k.words.data(), bytes.data(), bytes.size());
+    std::memcpy(bytes + 20, &port, sizeof port);
     return k;
 }
 
@@ -96,16 +95,32 @@ std::uint32_t path_table::locate(const path_key& key) const noexcept
     return index_.empty() ? empty : index_[slot_of(key)];
 }
 
-path_record* path_table::find(const path_key& key, std::uint32_t hint) noexcept
+path_record* path_table::at(std::uint64_t hint) noexcept
 {
-    if (hint != empty && hint <= entries_.size())
-    {
-        entry& e = entries_[hint - 1];
-        if (e.where != tier::free && e.key == key)
-            return &e.record;
-    }
-    const std::uint32_t at = locate(key);
-    return at == empty ? nullptr : &entries_[at - 1].record;
+    // The low half: the entry's position + 1; the high half: its stamp.
+    const auto position = static_cast<std::uint32_t>(hint);
+    if (position == empty || position > entries_.size())
+        return nullptr;
+    entry& e = entries_[position - 1];
+    return e.where != tier::free && e.stamp == static_cast<std::uint32_t>(hint >> 32) ? &e.record : nullptr;
+}
+
+path_record* path_table::find(const path_key& key, std::uint64_t hint) noexcept
+{
+    if (path_record* r = at(hint))
+        return r;
+    const std::uint32_t position = locate(key);
+    return position == empty ? nullptr : &entries_[position - 1].record;
+}
+
+path_table::found path_table::place(std::uint32_t at, const path_key& key, tier where)
+{
+    entry& e = entries_[at];
+    e = entry{key, path_record{}, where, false, ++stamps_};
+    index_[slot_of(key)] = at + 1;
+    remember_address(at);
+    ++size_;
+    return {&e.record, hint_of(at)};
 }
 
 bool path_table::in_window(const path_key& key) const noexcept
@@ -134,7 +149,7 @@ path_table::found path_table::use(const path_key& key, const path_memory_options
             --window_count_; // main was empty: the window shrinks
         e.where = tier::main;
     }
-    return {&e.record, at};
+    return {&e.record, hint_of(at - 1)};
 }
 
 path_table::found path_table::insert(const path_key& key, const path_memory_options& o)
@@ -143,12 +158,7 @@ path_table::found path_table::insert(const path_key& key, const path_memory_opti
     {
         if ((size_ + 1) * 2 > index_.size())
             grow_index();
-        const std::uint32_t at = take_entry();
-        entries_[at] = entry{key, path_record{}, tier::main, false};
-        index_[slot_of(key)] = at + 1;
-        remember_address(at);
-        ++size_;
-        return {&entries_[at].record, at + 1};
+        return place(take_entry(), key, tier::main);
     }
     // Full: the new record takes a window place.
     std::uint32_t at;
@@ -171,12 +181,8 @@ path_table::found path_table::insert(const path_key& key, const path_memory_opti
     }
     drop(at);
     free_.pop_back(); // `drop` freed `at`; it is taken again at once
-    entries_[at] = entry{key, path_record{}, tier::window, false};
-    index_[slot_of(key)] = at + 1;
-    remember_address(at);
-    ++size_;
     ++window_count_;
-    return {&entries_[at].record, at + 1};
+    return place(at, key, tier::window);
 }
 
 void path_table::remember_address(std::uint32_t at) noexcept

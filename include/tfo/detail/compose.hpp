@@ -45,9 +45,11 @@ public:
     using allocator_type = boost::asio::associated_allocator_t<Handler, std::allocator<void>>;
     using cancellation_slot_type = boost::asio::cancellation_slot;
 
-    template <typename I, typename H>
-    io_op(I&& impl, H&& handler, IoObject& io)
-        : impl_(std::forward<I>(impl)), handler_(std::forward<H>(handler)), io_(&io),
+    // The implementation is made in place, from the I/O object and `args`:
+    // an operation is moved at every step, and the first move is spared.
+    template <typename H, typename... Args>
+    io_op(H&& handler, IoObject& io, Args&&... args)
+        : impl_(io, std::forward<Args>(args)...), handler_(std::forward<H>(handler)), io_(&io),
           state_(boost::asio::get_associated_cancellation_slot(handler_))
     {
     }
@@ -92,6 +94,9 @@ public:
     // Asio's continuation hint: every call after the first is one.
     friend bool asio_handler_is_continuation(io_op* op) noexcept { return op->invocations_ > 1; }
 
+    // The user's handler, for the executor associator below.
+    const Handler& handler() const noexcept { return handler_; }
+
 private:
     Impl impl_;
     Handler handler_;
@@ -101,7 +106,7 @@ private:
 };
 
 // The initiation: makes the operation around the handler and starts it.
-template <typename IoObject>
+template <typename Impl, typename IoObject>
 class initiate_io_op
 {
 public:
@@ -111,26 +116,52 @@ public:
 
     executor_type get_executor() const noexcept { return io_->get_executor(); }
 
-    template <typename Handler, typename Impl>
-    void operator()(Handler&& handler, Impl&& impl) const
+    template <typename Handler, typename... Args>
+    void operator()(Handler&& handler, Args&&... args) const
     {
-        io_op<std::decay_t<Impl>, std::decay_t<Handler>, IoObject>(std::forward<Impl>(impl),
-                                                                   std::forward<Handler>(handler), *io_)();
+        io_op<Impl, std::decay_t<Handler>, IoObject>(std::forward<Handler>(handler), *io_,
+                                                      std::forward<Args>(args)...)();
     }
 
 private:
     IoObject* io_;
 };
 
-/// Runs `impl` (async_compose's protocol) on `io` for `token`, as Asio runs
-/// its own operations: see above.
-template <typename Signature, typename Impl, typename IoObject, typename CompletionToken>
-auto async_io_op(Impl&& impl, IoObject& io, CompletionToken&& token)
+/// Runs an `Impl` (async_compose's protocol), made from `io` and `args`, on
+/// `io` for `token`, as Asio runs its own operations: see above. `args` are
+/// kept by value where the token defers the operation.
+template <typename Signature, typename Impl, typename IoObject, typename CompletionToken, typename... Args>
+auto async_io_op(IoObject& io, CompletionToken&& token, Args&&... args)
 {
-    return boost::asio::async_initiate<CompletionToken, Signature>(initiate_io_op<IoObject>(io), token,
-                                                                   std::forward<Impl>(impl));
+    return boost::asio::async_initiate<CompletionToken, Signature>(initiate_io_op<Impl, IoObject>(io), token,
+                                                                   std::forward<Args>(args)...);
 }
 
 } // namespace tfo::detail
+
+namespace boost::asio {
+
+// Where Asio asks with the I/O object's executor as the candidate (every step
+// of the operation, and the post), the operation answers as Asio's own
+// composed operations do: the user's handler's executor, or the candidate
+// itself, by reference. Without this, every step would copy the type-erased
+// executor twice (get_executor() by value, from the I/O object's, by value)
+// to find the same one.
+template <typename Impl, typename Handler, typename IoObject>
+struct associated_executor<tfo::detail::io_op<Impl, Handler, IoObject>, typename IoObject::executor_type>
+{
+    using op_type = tfo::detail::io_op<Impl, Handler, IoObject>;
+    using candidate_type = typename IoObject::executor_type;
+    using type = associated_executor_t<Handler, candidate_type>;
+
+    static type get(const op_type& op) noexcept { return op.get_executor(); }
+
+    static decltype(auto) get(const op_type& op, const candidate_type& candidate) noexcept
+    {
+        return associated_executor<Handler, candidate_type>::get(op.handler(), candidate);
+    }
+};
+
+} // namespace boost::asio
 
 #endif

@@ -100,6 +100,26 @@ public:
     /// result.
     connect_action resume(const connect_event& e) noexcept;
 
+    /// The same transitions as `resume`, for a driver that has the one
+    /// result an action gives at hand: no event to fill and read back (a
+    /// connect performs four or five of these actions in a row, and the
+    /// event is most of what they would cost). Each is only for its action.
+    connect_action start() noexcept;                                             // the first action
+    connect_action socket_prepared(const boost::system::error_code& ec) noexcept; // prepare_socket
+    connect_action advised(const path_advice& advice) noexcept;                  // advise
+    connect_action syn_sent(const syn_send_result& r) noexcept;                  // send_syn
+    connect_action outcome_read(const handshake_outcome& h,                      // read_outcome
+                                boost::asio::cancellation_type cancelled) noexcept;
+    connect_action evidence_read(const syn_evidence& s,                          // read_evidence
+                                 boost::asio::cancellation_type cancelled) noexcept;
+    connect_action reported() noexcept;                                          // report
+    connect_action wait_ended(const boost::system::error_code& ec,               // await_syn_ack
+                              bool hedge_started = false, bool hedge_connected = false) noexcept;
+    connect_action connected(const boost::system::error_code& ec,                // connect
+                             boost::asio::cancellation_type cancelled) noexcept;
+    connect_action written(const boost::system::error_code& ec, std::size_t n,   // write
+                           boost::asio::cancellation_type cancelled) noexcept;
+
     connect_action action() const noexcept { return action_; }
 
     /// The endpoint being tried, or the one that was established.
@@ -173,20 +193,10 @@ private:
         retry_plain // a reset answered SYN data: once more, plain
     };
 
-    connect_action start() noexcept;
-    connect_action socket_prepared(const boost::system::error_code& ec) noexcept;
-    connect_action advised(const path_advice& advice) noexcept;
     connect_action kernel_record_read(const connect_event& e) noexcept;
-    connect_action syn_sent(const syn_send_result& r) noexcept;
-    connect_action wait_ended(const connect_event& e) noexcept;
-    connect_action outcome_read(const handshake_outcome& h, boost::asio::cancellation_type cancelled) noexcept;
-    connect_action connected(const boost::system::error_code& ec, boost::asio::cancellation_type cancelled) noexcept;
     connect_action handshake_done(const handshake_outcome& h, boost::asio::cancellation_type cancelled) noexcept;
     connect_action after_handshake(const handshake_outcome& h, boost::asio::cancellation_type cancelled) noexcept;
     connect_action hedge_won(boost::asio::cancellation_type cancelled) noexcept;
-    connect_action written(const boost::system::error_code& ec, std::size_t n,
-                           boost::asio::cancellation_type cancelled) noexcept;
-    connect_action reported() noexcept;
 
     void learn(const path_event& e) noexcept;
     connect_action report_then(connect_action next) noexcept;

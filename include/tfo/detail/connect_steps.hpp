@@ -102,16 +102,23 @@ struct handshake_outcome
 /// (detail/path_record.hpp decides it).
 struct path_advice
 {
+    // The wider members first: an operation holds one, and moves it at every step.
+
+    /// Where the path memory keeps this destination's record, handed back
+    /// with the report so that it finds the record without a lookup while it
+    /// is still there (0: nowhere).
+    std::uint64_t record = 0;
+
+    /// When the fast-open SYN has had no answer after this long, race a plain
+    /// connect against it on a second socket; 0: no hedge.
+    std::uint32_t hedge_delay_us = 0;
+
     /// Put data (or a cookie request) in the SYN; false: a plain connect,
     /// with no Fast Open option in the SYN at all.
     bool fast_open = true;
 
     /// This Fast Open attempt probes a destination that lost a SYN before.
     bool probe = false;
-
-    /// When the fast-open SYN has had no answer after this long, race a plain
-    /// connect against it on a second socket; 0: no hedge.
-    std::uint32_t hedge_delay_us = 0;
 
     /// Hedge a SYN that carries only a cookie request (no data) too. False
     /// where such a SYN was answered at once before: the path passes the
@@ -126,11 +133,6 @@ struct path_advice
     /// Read the SYN's evidence after a plain connect too (the path memory
     /// wants to know whether plain SYNs are lost as well).
     bool observe_plain = false;
-
-    /// Where the path memory keeps this destination's record, handed back
-    /// with the report so that it finds the record without a lookup while it
-    /// is still there (0: nowhere).
-    std::uint32_t record = 0;
 
     /// The path memory has never seen this destination and its read of the
     /// kernel's `tcp_metrics` table is due: read it first (netlink, never in
@@ -159,7 +161,7 @@ struct path_event
     bool hedge_started = false;
     std::uint32_t rtt_us = 0; ///< a round-trip sample, 0 when none
     /// `path_advice::record` of the advice this attempt followed.
-    std::uint32_t record = 0;
+    std::uint64_t record = 0;
 };
 
 /// The outcome of a connect that ended with `ec`, when that is all there is

@@ -55,8 +55,21 @@ struct path_record
     }
 };
 
-/// Whether learning from `e` needs the time (a back-off starts).
-bool update_needs_time(const path_event& e) noexcept;
+/// Whether learning from `e` needs the time (a back-off starts). Inline: it
+/// is asked once per connect.
+inline bool update_needs_time(const path_event& e) noexcept
+{
+    switch (e.kind)
+    {
+    case path_event_kind::syn_lost:
+    case path_event_kind::hedge_won:
+    case path_event_kind::reset_on_syn_data:
+    case path_event_kind::data_refused:
+        return true;
+    default:
+        return false;
+    }
+}
 
 /// The back-off after the `n`th loss in a row (n >= 1): first, doubling, capped.
 std::chrono::milliseconds back_off(unsigned n, const path_memory_options& o) noexcept;

@@ -60,17 +60,23 @@ public:
     /// A table for at most `capacity` records (at least 1).
     explicit path_table(std::size_t capacity = 1);
 
-    /// A record and where it is (a hint for `find`; 0: nowhere).
+    /// A record and where it is: a hint for `at` and `find` (0: nowhere),
+    /// its place and the stamp the place got when the record was made.
     struct found
     {
         path_record* record = nullptr;
-        std::uint32_t hint = 0;
+        std::uint64_t hint = 0;
     };
+
+    /// The record `hint` (from `use` or `insert`) names, while that record
+    /// is still there; null once it went (its place may hold another
+    /// destination's record by now). No lookup, and no key needed.
+    path_record* at(std::uint64_t hint) noexcept;
 
     /// The record of `key`, or null. Changes nothing. `hint`, from an
     /// earlier `use` or `insert`, spares the lookup while the record is
     /// still where it was.
-    path_record* find(const path_key& key, std::uint32_t hint = 0) noexcept;
+    path_record* find(const path_key& key, std::uint64_t hint = 0) noexcept;
 
     /// The record of `key` for a connect's advice, or null: marks it used
     /// and moves a window record to main.
@@ -122,6 +128,7 @@ private:
         path_record record;
         tier where = tier::free;
         bool used = false; // asked for advice since the clock hand last passed
+        std::uint32_t stamp = 0; // of the record made here last
     };
 
     static constexpr std::uint32_t empty = 0;           // in the index: entry position + 1
@@ -137,6 +144,11 @@ private:
     std::uint32_t window_victim() noexcept;
     void drop(std::uint32_t at) noexcept; // removes entry `at` from the index and frees it
     std::uint32_t take_entry();           // a free entry's position
+    found place(std::uint32_t at, const path_key& key, tier where); // a new record at entry `at`
+    std::uint64_t hint_of(std::uint32_t at) const noexcept // of entry `at`'s record
+    {
+        return std::uint64_t{entries_[at].stamp} << 32 | (at + 1);
+    }
 
     std::size_t capacity_;
     std::size_t size_ = 0;
@@ -147,6 +159,7 @@ private:
     std::vector<std::uint32_t> by_address_; // half as large: entry position + 1 of a record per address hash
     std::uint32_t main_hand_ = 0;
     std::uint32_t window_hand_ = 0;
+    std::uint32_t stamps_ = 0; // records made so far (wrapping)
 };
 
 } // namespace tfo::detail

@@ -143,15 +143,12 @@ public:
         return cursor.prepare();
     }
 
-    // Performs actions from `next` on until one that waits, `adopt_hedge` or
-    // `complete`, which it returns.
+    // Performs actions from `next` on until one that waits,
+    // `read_kernel_record`, `adopt_hedge` or `complete`, which it returns.
+    // `cancelled`: the cancellation requested so far. Each action's result
+    // goes to the algorithm's resume for that action.
     connect_action run(connect_algorithm& algorithm, connect_action next, boost::asio::cancellation_type cancelled)
     {
-        // One event for every action here: each sets the field the
-        // algorithm reads for it (constructing one per action shows in the
-        // instruction count of a connect).
-        connect_event e;
-        e.cancelled = cancelled;
         for (;;)
         {
             switch (next)
@@ -159,40 +156,43 @@ public:
             case connect_action::prepare_socket:
             {
                 const boost::asio::ip::tcp::endpoint& to = endpoint(algorithm);
-                e.ec = prepare_socket(socket, to.protocol(), algorithm.reopen(), algorithm.reopen_other_family());
+                next = algorithm.socket_prepared(
+                    prepare_socket(socket, to.protocol(), algorithm.reopen(), algorithm.reopen_other_family()));
                 break;
             }
             case connect_action::advise:
-                e.advice = path_memory_access::advise(memory, endpoint(algorithm), algorithm.hedge_allowed(),
-                                                      algorithm.kernel_read_allowed());
+                next = algorithm.advised(path_memory_access::advise(
+                    memory, endpoint(algorithm), algorithm.hedge_allowed(), algorithm.kernel_read_allowed()));
                 break;
             case connect_action::send_syn:
             {
                 const boost::asio::ip::tcp::endpoint& to = endpoint(algorithm);
                 const prepared_buffers first = data(algorithm);
-                e.syn = platform::send_syn(socket.native_handle(), to.data(), to.size(), first.begin(), first.count());
+                next = algorithm.syn_sent(
+                    platform::send_syn(socket.native_handle(), to.data(), to.size(), first.begin(), first.count()));
                 break;
             }
             case connect_action::read_outcome:
-                e.outcome = platform::read_handshake_outcome(socket.native_handle(), algorithm.wait_error());
+                next = algorithm.outcome_read(
+                    platform::read_handshake_outcome(socket.native_handle(), algorithm.wait_error()), cancelled);
                 break;
             case connect_action::read_evidence:
-                e.evidence = platform::read_syn_evidence(socket.native_handle());
+                next = algorithm.evidence_read(platform::read_syn_evidence(socket.native_handle()), cancelled);
                 break;
             case connect_action::report:
                 path_memory_access::report(memory, endpoint_at(endpoints, algorithm.event_endpoint_index()),
                                            algorithm.event());
+                next = algorithm.reported();
                 break;
             default:
                 return next;
             }
-            next = algorithm.resume(e);
         }
     }
 
     // Performs `read_kernel_record`, which runs inline in the synchronous
     // driver and in the asynchronous one's completion steps, never in an
-    // initiating function.
+    // initiating function: the event to resume with.
     connect_event read_kernel_record(boost::asio::cancellation_type cancelled)
     {
         path_memory_access::read_kernel_table(memory);
@@ -232,29 +232,35 @@ boost::asio::ip::tcp::endpoint reported_endpoint(const Io& io, const connect_alg
 template <typename Socket, typename Endpoints, typename Buffers>
 void run_connect(connect_io<Socket, Endpoints, Buffers>& io, connect_algorithm& algorithm)
 {
-    const auto none = boost::asio::cancellation_type::none;
-    connect_action next = io.run(algorithm, algorithm.resume({}), none);
+    const auto none = boost::asio::cancellation_type::none; // nothing cancels a blocking call
+    connect_action next = io.run(algorithm, algorithm.start(), none);
     while (next != connect_action::complete)
     {
-        connect_event e;
+        boost::system::error_code ec;
         switch (next)
         {
         case connect_action::await_syn_ack:
-            io.socket.wait(boost::asio::socket_base::wait_write, e.ec);
+            io.socket.wait(boost::asio::socket_base::wait_write, ec);
+            next = algorithm.wait_ended(ec);
             break;
         case connect_action::connect:
-            io.socket.connect(io.endpoint(algorithm), e.ec);
+            io.socket.connect(io.endpoint(algorithm), ec);
+            next = algorithm.connected(ec, none);
             break;
         case connect_action::write:
-            e.bytes = io.socket.write_some(io.data(algorithm), e.ec);
-            break;
-        case connect_action::read_kernel_record:
-            e = io.read_kernel_record(none);
-            break;
-        default: // adopt_hedge: there is no hedge here
+        {
+            const std::size_t n = io.socket.write_some(io.data(algorithm), ec);
+            next = algorithm.written(ec, n, none);
             break;
         }
-        next = io.run(algorithm, algorithm.resume(e), none);
+        case connect_action::read_kernel_record:
+            next = algorithm.resume(io.read_kernel_record(none));
+            break;
+        default: // adopt_hedge: there is no hedge here
+            next = algorithm.resume(connect_event());
+            break;
+        }
+        next = io.run(algorithm, next, none);
     }
 }
 
@@ -395,16 +401,17 @@ public:
             continuation_ = true;
             return run(self, connect_action::read_kernel_record);
         }
-        run(self, algorithm_.resume({}));
+        run(self, algorithm_.start());
     }
 
     // Completion of async_wait (the SYN's answer) or async_connect.
     template <typename Self>
     void operator()(Self& self, boost::system::error_code ec)
     {
-        connect_event e;
-        e.ec = ec;
-        resume(self, e);
+        continuation_ = true;
+        if (algorithm_.action() == connect_action::connect)
+            return run(self, algorithm_.connected(ec, self.cancelled()));
+        run(self, algorithm_.wait_ended(ec));
     }
 
     // Completion of a hedged wait: the fast-open SYN's answer raced against
@@ -428,9 +435,7 @@ public:
         {
             // The user's socket takes the hedge's connection, closing the silent one.
             io_.socket = std::move(parts->socket);
-            connect_event adopted;
-            adopted.cancelled = e.cancelled;
-            next = algorithm_.resume(adopted);
+            next = algorithm_.resume(e); // the adoption's result: nothing but `cancelled`
         }
         run(self, next);
     }
@@ -439,21 +444,12 @@ public:
     template <typename Self>
     void operator()(Self& self, boost::system::error_code ec, std::size_t n)
     {
-        connect_event e;
-        e.ec = ec;
-        e.bytes = n;
-        resume(self, e);
+        continuation_ = true;
+        run(self, algorithm_.written(ec, n, self.cancelled()));
     }
 
 private:
-    template <typename Self>
-    void resume(Self& self, connect_event& e)
-    {
-        continuation_ = true;
-        e.cancelled = self.cancelled();
-        run(self, algorithm_.resume(e));
-    }
-
+    // Performs `next` and the actions after it, up to one that waits.
     template <typename Self>
     void run(Self& self, connect_action next)
     {
@@ -539,8 +535,8 @@ auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tc
     using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
     using op = detail::fastopen_connect_op<socket_type, detail::single_endpoint, ConstBufferSequence,
                                            detail::connect_completion::single>;
-    return detail::async_io_op<void(boost::system::error_code, std::size_t)>(
-        op(socket, detail::single_endpoint{endpoint}, buffers), socket, std::forward<CompletionToken>(token));
+    return detail::async_io_op<void(boost::system::error_code, std::size_t), op>(
+        socket, std::forward<CompletionToken>(token), detail::single_endpoint{endpoint}, buffers);
 }
 
 template <typename Executor, typename EndpointSequence, typename ConstBufferSequence, typename CompletionToken>
@@ -553,8 +549,8 @@ auto async_fastopen_connect(boost::asio::basic_stream_socket<boost::asio::ip::tc
     using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
     using op = detail::fastopen_connect_op<socket_type, EndpointSequence, ConstBufferSequence,
                                            detail::connect_completion::sequence>;
-    return detail::async_io_op<void(boost::system::error_code, boost::asio::ip::tcp::endpoint, std::size_t)>(
-        op(socket, endpoints, buffers), socket, std::forward<CompletionToken>(token));
+    return detail::async_io_op<void(boost::system::error_code, boost::asio::ip::tcp::endpoint, std::size_t), op>(
+        socket, std::forward<CompletionToken>(token), endpoints, buffers);
 }
 
 template <typename Executor, typename ConstBufferSequence>

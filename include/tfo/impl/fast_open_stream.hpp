@@ -283,8 +283,8 @@ private:
     {
         using op = fastopen_connect_op<typename impl_type::socket_type, endpoint_span, ConstBuffers,
                                        connect_completion::attempted>;
-        async_io_op<void(boost::system::error_code, boost::asio::ip::tcp::endpoint, std::size_t)>(
-            op(impl.socket, impl.endpoints, data), impl.socket, std::forward<Handler>(handler));
+        async_io_op<void(boost::system::error_code, boost::asio::ip::tcp::endpoint, std::size_t), op>(
+            impl.socket, std::forward<Handler>(handler), impl.endpoints, data);
     }
 
     template <typename Self>

@@ -111,7 +111,7 @@ handshake_outcome read_handshake_outcome(native_socket s, const boost::system::e
 
     // TCP_INFO first: on an established connection it is the only call
     // (no pending error there), and it says what happened to the SYN.
-    tcp_info_connect raw{};
+    tcp_info_connect raw; // read whole or not at all: no need to clear it
     boost::system::error_code ignored;
     const bool have_info = read_tcp_info(s, raw, ignored);
     if (have_info && !wait_error && raw.prefix.state == tcp_state_established)
@@ -156,7 +156,7 @@ int socket_family(native_socket s, boost::system::error_code& ec) noexcept
 
 syn_evidence read_syn_evidence(native_socket s) noexcept
 {
-    tcp_info_connect raw{};
+    tcp_info_connect raw; // read whole or not at all
     boost::system::error_code ignored;
     if (s < 0 || !read_tcp_info(s, raw, ignored))
         return {};

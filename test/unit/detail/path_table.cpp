@@ -91,15 +91,28 @@ BOOST_AUTO_TEST_CASE(hints)
     const auto b = key_of(v4(2, 1));
     const auto made = t.insert(a, o);
     BOOST_TEST(made.hint != 0u);
+    BOOST_TEST(t.at(made.hint) == made.record);
     BOOST_TEST(t.find(a, made.hint) == made.record);
     BOOST_TEST(t.use(a, o).hint == made.hint);
     t.erase(a);
+    BOOST_TEST(!t.at(made.hint), "gone");
     BOOST_TEST(!t.find(a, made.hint), "gone");
     const auto other = t.insert(b, o);
-    BOOST_TEST(other.hint == made.hint, "the free place is taken again");
+    BOOST_TEST(static_cast<std::uint32_t>(other.hint) == static_cast<std::uint32_t>(made.hint),
+               "the free place is taken again");
+    BOOST_TEST(other.hint != made.hint, "by a record of another stamp");
+    BOOST_TEST(!t.at(made.hint), "another destination's record is not a's");
     BOOST_TEST(!t.find(a, made.hint), "another destination's record is not a's");
+    BOOST_TEST(t.at(other.hint) == other.record);
     BOOST_TEST(t.find(b, made.hint) == other.record);
+    BOOST_TEST(!t.at(1000u), "a hint out of range");
     BOOST_TEST(!t.find(a, 1000u), "a hint out of range");
+    BOOST_TEST(!t.at(0u), "no hint");
+    t.clear();
+    BOOST_TEST(!t.at(other.hint), "cleared");
+    const auto again = t.insert(b, o);
+    BOOST_TEST(!t.at(other.hint), "the same destination at the same place, made anew: an old hint names nothing");
+    BOOST_TEST(t.at(again.hint) == again.record);
 }
 
 // The RTT of another port of the same address, for a new destination.
