@@ -162,6 +162,16 @@ private:
     std::uint32_t stamps_ = 0; // records made so far (wrapping)
 };
 
+inline path_record* path_table::at(std::uint64_t hint) noexcept
+{
+    // The low half: the entry's position + 1; the high half: its stamp.
+    const auto position = static_cast<std::uint32_t>(hint);
+    if (position == empty || position > entries_.size())
+        return nullptr;
+    entry& e = entries_[position - 1];
+    return e.where != tier::free && e.stamp == static_cast<std::uint32_t>(hint >> 32) ? &e.record : nullptr;
+}
+
 } // namespace tfo::detail
 
 #endif
