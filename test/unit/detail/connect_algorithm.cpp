@@ -13,6 +13,8 @@
 
 #include <boost/asio/error.hpp>
 
+#include <vector>
+
 // One suite per file: the test programs hold several files (test/CMakeLists.txt).
 BOOST_AUTO_TEST_SUITE(unit_detail_connect_algorithm)
 
@@ -717,6 +719,137 @@ BOOST_AUTO_TEST_CASE(a_new_destination_has_its_kernel_record_read_first)
         BOOST_TEST((b.error() == asio::error::operation_aborted));
         BOOST_TEST(b.bytes_written() == 0u);
     }
+}
+
+// The drivers resume the algorithm through the per-action resumes
+// (`socket_prepared`, `advised`, ...), the tests above through events. The
+// two must be one transition each: the same scripts, both ways, take the
+// same steps, report the same events and end the same.
+namespace {
+
+struct scripted_peer
+{
+    std::size_t endpoints = 1;
+    std::size_t total = 100;
+    path_advice advice;
+    std::vector<syn_send_result> syns;
+    std::vector<handshake_outcome> handshakes; // per read_outcome, or per connect (and its evidence)
+    std::vector<std::size_t> writes;
+};
+
+struct walk
+{
+    std::vector<step> steps;
+    std::vector<tfo::detail::path_event_kind> reports;
+    boost::system::error_code error;
+    std::size_t written = 0;
+    bool established = false;
+    std::size_t endpoint = 0;
+};
+
+walk drive(const scripted_peer& peer, bool per_action)
+{
+    auto a = make(peer.endpoints, peer.total);
+    walk w;
+    std::size_t syn = 0, handshake = 0, write = 0;
+    step next = per_action ? a.start() : a.resume({});
+    while (next != step::complete && w.steps.size() < 64)
+    {
+        w.steps.push_back(next);
+        connect_event e;
+        switch (next)
+        {
+        case step::prepare_socket:
+            next = per_action ? a.socket_prepared({}) : a.resume(e);
+            break;
+        case step::advise:
+            e.advice = peer.advice;
+            next = per_action ? a.advised(e.advice) : a.resume(e);
+            break;
+        case step::send_syn:
+            e.syn = peer.syns.at(syn++);
+            next = per_action ? a.syn_sent(e.syn) : a.resume(e);
+            break;
+        case step::await_syn_ack:
+            next = per_action ? a.wait_ended({}) : a.resume(e);
+            break;
+        case step::read_outcome:
+            e.outcome = peer.handshakes.at(handshake++);
+            next = per_action ? a.outcome_read(e.outcome, ct::none) : a.resume(e);
+            break;
+        case step::connect:
+            e.ec = peer.handshakes.at(handshake).ec;
+            next = per_action ? a.connected(e.ec, ct::none) : a.resume(e);
+            if (next != step::read_evidence)
+                ++handshake;
+            break;
+        case step::read_evidence:
+            e.evidence = peer.handshakes.at(handshake++).syn;
+            next = per_action ? a.evidence_read(e.evidence, ct::none) : a.resume(e);
+            break;
+        case step::report:
+            w.reports.push_back(a.event().kind);
+            next = per_action ? a.reported() : a.resume(e);
+            break;
+        case step::write:
+            e.bytes = peer.writes.at(write++);
+            next = per_action ? a.written({}, e.bytes, ct::none) : a.resume(e);
+            break;
+        default:
+            BOOST_FAIL("a step no script here asks for");
+        }
+    }
+    w.error = a.error();
+    w.written = a.bytes_written();
+    w.established = a.established();
+    w.endpoint = a.endpoint_index();
+    return w;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(per_action_resumes_are_the_event_resume)
+{
+    using tfo::detail::syn_evidence;
+    const syn_evidence acked{true, true, tfo::detail::syn_failure::none, false, 5000};
+    const syn_evidence not_acked{true, false, tfo::detail::syn_failure::data_not_acked, false, 5000};
+    path_advice plain;
+    plain.fast_open = false;
+    plain.observe_plain = true;
+    path_advice after_reset;
+    after_reset.retry_plain_after_reset = true;
+
+    std::vector<scripted_peer> peers;
+    peers.push_back({1, 100, {}, {syn_with(100)}, {{{}, true, acked}}, {}});                      // all in the SYN
+    peers.push_back({1, 100, {}, {syn_with(40)}, {{{}, true, not_acked}}, {60}});                 // the rest written
+    peers.push_back({1, 100, {}, {syn_with(40)}, {{{}, true, acked}}, {30, 30}});                 // in two writes
+    peers.push_back({2, 100, {}, {syn_with(100), syn_with(100)}, {refused, {{}, true, acked}}, {}}); // next endpoint
+    peers.push_back({1, 100, {}, {syn_with(100), syn_with(100)},                                  // a stale wake-up
+                     {handshake_outcome::still_unanswered(), {{}, true, acked}}, {}});
+    peers.push_back({1, 100, plain, {}, {{{}, true, acked}}, {100}});                             // plain, observed
+    peers.push_back({1, 100, after_reset, {syn_with(100)}, {refused, {{}, true, acked}}, {100}});   // the plain retry
+    peers.push_back({2, 100, {}, {syn_with(100)}, {reset_after_handshake}, {}});                  // the sequence ends
+    for (std::size_t i = 0; i < peers.size(); ++i)
+    {
+        BOOST_TEST_CONTEXT("script " << i)
+        {
+            const walk by_event = drive(peers[i], false);
+            const walk by_action = drive(peers[i], true);
+            BOOST_TEST(by_event.steps.size() > 4u);
+            BOOST_TEST((by_action.steps == by_event.steps));
+            BOOST_TEST((by_action.reports == by_event.reports));
+            BOOST_TEST(by_action.error == by_event.error);
+            BOOST_TEST(by_action.written == by_event.written);
+            BOOST_TEST(by_action.established == by_event.established);
+            BOOST_TEST(by_action.endpoint == by_event.endpoint);
+        }
+    }
+    // And the scripts say what they should, so that the comparison is of something.
+    BOOST_TEST(drive(peers[0], true).written == 100u);
+    BOOST_TEST(drive(peers[1], true).written == 100u);
+    BOOST_TEST(drive(peers[3], true).endpoint == 1u);
+    BOOST_TEST((drive(peers[7], true).error == asio::error::connection_reset));
+    BOOST_TEST(drive(peers[7], true).endpoint == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END() // unit_detail_connect_algorithm
