@@ -225,6 +225,36 @@ BOOST_FIXTURE_TEST_CASE(many_threads_beyond_the_bound, memory_on_a_test_clock)
     BOOST_TEST(memory.counters().attempts == 12'000u);
 }
 
+// The lock under contention: more threads than cores on one destination, so
+// that holders are preempted and waiters sleep on the lock word. Every
+// advice and every report counts once (a lost wake-up would hang here, a
+// lost exclusion would lose counts), and the record ends consistent.
+BOOST_FIXTURE_TEST_CASE(one_destination_contended, memory_on_a_test_clock)
+{
+    constexpr int threads_n = 8;
+    constexpr int rounds = 20'000;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < threads_n; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < rounds; ++i)
+            {
+                const auto a = tfo::detail::path_memory_access::advise(memory, destination, true);
+                path_event e;
+                e.kind = path_event_kind::fast_open_acked;
+                e.rtt_us = 2000;
+                e.record = a.record;
+                tfo::detail::path_memory_access::report(memory, destination, e);
+            }
+        });
+    for (auto& t : threads)
+        t.join();
+    const auto c = memory.counters();
+    BOOST_TEST(c.attempts == std::uint64_t{threads_n} * rounds);
+    BOOST_TEST(c.successes == std::uint64_t{threads_n} * rounds);
+    BOOST_TEST(memory.size() == 1u);
+    BOOST_TEST(memory.state(destination).confirmed);
+}
+
 // A new port of an address the process knows starts with that address's
 // round-trip time (the hedge delay is 3 RTT), not the default delay.
 BOOST_FIXTURE_TEST_CASE(new_port_of_a_known_address, memory_on_a_test_clock)
