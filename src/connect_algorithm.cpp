@@ -277,14 +277,6 @@ connect_action connect_algorithm::written(const boost::system::error_code& ec, s
     return write_or_finish();
 }
 
-cancellation_type connect_algorithm::honoured_cancellation() const noexcept
-{
-    const bool data_left_the_host = written_ > 0 || (action_ == connect_action::await_syn_ack && in_syn_ > 0);
-    if (data_left_the_host)
-        return cancellation_type::terminal | cancellation_type::partial;
-    return cancellation_type::terminal | cancellation_type::partial | cancellation_type::total;
-}
-
 connect_action connect_algorithm::next_endpoint(const boost::system::error_code& ec) noexcept
 {
     if (!options_.every_endpoint || index_ + 1 >= count_)

@@ -182,7 +182,14 @@ public:
     /// The cancellation types the current action honours: `total` only while
     /// no byte of the data has left the host, since a SYN or a write that
     /// went out cannot be undone.
-    boost::asio::cancellation_type honoured_cancellation() const noexcept;
+    boost::asio::cancellation_type honoured_cancellation() const noexcept
+    {
+        using boost::asio::cancellation_type;
+        const bool data_left_the_host = written_ > 0 || (action_ == connect_action::await_syn_ack && in_syn_ > 0);
+        if (data_left_the_host)
+            return cancellation_type::terminal | cancellation_type::partial;
+        return cancellation_type::terminal | cancellation_type::partial | cancellation_type::total;
+    }
 
 private:
     enum class mode : std::uint8_t

@@ -94,7 +94,32 @@ destination_state state_of(const path_record& r, path_record::time_point now, co
 
 /// What a handshake's evidence means for the path memory: `fast_open` when
 /// the SYN was sent with Fast Open (data or a cookie request).
-path_event classify(const syn_evidence& syn, bool fast_open) noexcept;
+inline path_event classify(const syn_evidence& syn, bool fast_open) noexcept
+{
+    path_event e;
+    if (!syn.read)
+        return e;
+    // Karn: a retransmitted SYN gives no round-trip sample.
+    if (!syn.retransmitted)
+        e.rtt_us = syn.rtt_us;
+    if (!fast_open)
+    {
+        e.kind = syn.retransmitted ? path_event_kind::plain_lost : path_event_kind::plain_answered;
+        return e;
+    }
+    if (syn.data_acked)
+        e.kind = path_event_kind::fast_open_acked;
+    else if (syn.failure == syn_failure::syn_retransmitted || syn.retransmitted)
+        // The data SYN's loss sets the failure; a cookie request's loss shows
+        // only in the retransmission count.
+        e.kind = syn.failure == syn_failure::data_not_acked ? path_event_kind::data_refused
+                                                            : path_event_kind::syn_lost;
+    else if (syn.failure == syn_failure::data_not_acked)
+        e.kind = path_event_kind::data_refused;
+    else
+        e.kind = path_event_kind::cookie_answered;
+    return e;
+}
 
 } // namespace tfo::detail
 
