@@ -7,6 +7,7 @@
 #include <tfo/detail/path_record.hpp>
 
 #include <boost/asio/error.hpp>
+#include <boost/assert.hpp>
 
 namespace tfo::detail {
 
@@ -53,6 +54,7 @@ connect_action connect_algorithm::resume(const connect_event& e) noexcept
 
 connect_action connect_algorithm::start() noexcept
 {
+    BOOST_ASSERT(!started_);
     started_ = true;
     if (count_ == 0)
         return finish(boost::asio::error::not_found);
@@ -61,6 +63,7 @@ connect_action connect_algorithm::start() noexcept
 
 connect_action connect_algorithm::socket_prepared(const boost::system::error_code& ec) noexcept
 {
+    BOOST_ASSERT(started_ && action_ == connect_action::prepare_socket);
     // A socket that cannot be readied (connected, out of descriptors) fails
     // the same way for every endpoint: stop.
     if (ec)
@@ -74,6 +77,7 @@ connect_action connect_algorithm::socket_prepared(const boost::system::error_cod
 
 connect_action connect_algorithm::advised(const path_advice& advice) noexcept
 {
+    BOOST_ASSERT(started_ && action_ == connect_action::advise);
     if (advice.read_kernel_record && !kernel_read_)
         return action_ = connect_action::read_kernel_record;
     advice_ = advice;
@@ -101,6 +105,7 @@ connect_action connect_algorithm::kernel_record_read(const connect_event& e) noe
 
 connect_action connect_algorithm::syn_sent(const syn_send_result& r) noexcept
 {
+    BOOST_ASSERT(started_ && action_ == connect_action::send_syn);
     switch (r.outcome)
     {
     case syn_send_outcome::syn_sent:
@@ -120,6 +125,7 @@ connect_action connect_algorithm::syn_sent(const syn_send_result& r) noexcept
 connect_action connect_algorithm::wait_ended(const boost::system::error_code& ec, bool hedge_started,
                                              bool hedge_connected) noexcept
 {
+    BOOST_ASSERT(started_ && action_ == connect_action::await_syn_ack);
     hedge_started_ = hedge_started_ || hedge_started;
     hedge_connected_ = hedge_started && hedge_connected;
     // A hedge that connected ended the SYN's wait by cancelling it: the
@@ -130,6 +136,7 @@ connect_action connect_algorithm::wait_ended(const boost::system::error_code& ec
 
 connect_action connect_algorithm::outcome_read(const handshake_outcome& h, cancellation_type cancelled) noexcept
 {
+    BOOST_ASSERT(started_ && action_ == connect_action::read_outcome);
     // The hedge connected and the SYN's own connection is not established:
     // the user's socket takes the hedge's connection. When both were, the
     // one that carries the data wins.
@@ -140,12 +147,14 @@ connect_action connect_algorithm::outcome_read(const handshake_outcome& h, cance
 
 connect_action connect_algorithm::evidence_read(const syn_evidence& s, cancellation_type cancelled) noexcept
 {
+    BOOST_ASSERT(started_ && action_ == connect_action::read_evidence);
     // Asked for only after a connect that succeeded.
     return handshake_done(handshake_outcome({}, true, s), cancelled);
 }
 
 connect_action connect_algorithm::connected(const boost::system::error_code& ec, cancellation_type cancelled) noexcept
 {
+    BOOST_ASSERT(started_ && action_ == connect_action::connect);
     // The path memory wants to know whether plain SYNs are lost as well.
     if (!ec && mode_ == mode::plain && advice_.observe_plain)
         return action_ = connect_action::read_evidence;
@@ -170,6 +179,7 @@ connect_action connect_algorithm::report_then(connect_action next) noexcept
 
 connect_action connect_algorithm::reported() noexcept
 {
+    BOOST_ASSERT(started_ && action_ == connect_action::report);
     action_ = after_report_;
     return action_;
 }
@@ -268,6 +278,7 @@ connect_action connect_algorithm::hedge_won(cancellation_type cancelled) noexcep
 connect_action connect_algorithm::written(const boost::system::error_code& ec, std::size_t n,
                                           cancellation_type cancelled) noexcept
 {
+    BOOST_ASSERT(started_ && action_ == connect_action::write);
     event_ = {};
     written_ += n;
     if (ec)
