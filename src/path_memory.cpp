@@ -146,13 +146,10 @@ public:
     void seed(detail::path_record& r, const detail::path_key& destination, time_point now,
               const path_memory_options& o) const
     {
-        // The key's first 16 bytes are the address (an IPv4 one in the
-        // first 4, the rest zero, as in an entry); byte 22 the family.
-        std::array<unsigned char, sizeof destination.words> bytes;
-        std::memcpy(bytes.data(), destination.words.data(), bytes.size());
+        // As an entry holds it: the address's bytes, the rest zero.
         kernel_entry key;
-        std::memcpy(key.address.data(), bytes.data(), key.address.size());
-        key.length = bytes[22] == 4 ? 4 : 16;
+        std::memcpy(key.address.data(), destination.address(), destination.address_length());
+        key.length = static_cast<std::uint8_t>(destination.address_length());
         kernel_path_record k;
         const auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
                                          [](const kernel_entry& a, const kernel_entry& b) {

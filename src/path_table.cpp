@@ -50,8 +50,7 @@ bool against_fast_open(const path_record& r, const path_memory_options& o) noexc
 
 path_key key_of(const boost::asio::ip::tcp::endpoint& destination) noexcept
 {
-    // Bytes 0-15: the address (IPv4 in the first 4); 16-19: the IPv6 scope;
-    // 20-21: the port; 22: 4 or 6; the rest zero. Read from the endpoint's
+    // The layout path_key describes, the rest zero. Read from the endpoint's
     // own socket address: making an `ip::address` costs more than the lookup.
     path_key k;
     auto* bytes = reinterpret_cast<unsigned char*>(k.words.data());
@@ -97,10 +96,8 @@ std::uint32_t path_table::locate(const path_key& key) const noexcept
     return index_.empty() ? empty : index_[slot_of(key)];
 }
 
-path_record* path_table::find(const path_key& key, std::uint64_t hint) noexcept
+path_record* path_table::find(const path_key& key) noexcept
 {
-    if (path_record* r = at(hint))
-        return r;
     const std::uint32_t position = locate(key);
     return position == empty ? nullptr : &entries_[position - 1].record;
 }

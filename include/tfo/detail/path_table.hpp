@@ -39,10 +39,18 @@
 
 namespace tfo::detail {
 
-/// A destination as the table keys it: address, scope and port in 24 bytes.
+/// A destination as the table keys it: address, scope and port in 24 bytes
+/// (`key_of` lays them out: bytes 0-15 the address, an IPv4 one in the
+/// first 4; 16-19 the IPv6 scope; 20-21 the port; 22 the family, 4 or 6).
 struct path_key
 {
     std::array<std::uint64_t, 3> words{};
+
+    /// The address's bytes: the first `address_length()` of them.
+    const unsigned char* address() const noexcept { return reinterpret_cast<const unsigned char*>(words.data()); }
+
+    /// 4 for IPv4, 16 for IPv6.
+    std::size_t address_length() const noexcept { return address()[22] == 4 ? 4 : 16; }
 
     friend bool operator==(const path_key& a, const path_key& b) noexcept
     {
@@ -60,7 +68,7 @@ public:
     /// A table for at most `capacity` records (at least 1).
     explicit path_table(std::size_t capacity = 1);
 
-    /// A record and where it is: a hint for `at` and `find` (0: nowhere),
+    /// A record and where it is: a hint for `at` (0: nowhere),
     /// its place and the stamp the place got when the record was made.
     struct found
     {
@@ -73,10 +81,8 @@ public:
     /// destination's record by now). No lookup, and no key needed.
     path_record* at(std::uint64_t hint) noexcept;
 
-    /// The record of `key`, or null. Changes nothing. `hint`, from an
-    /// earlier `use` or `insert`, spares the lookup while the record is
-    /// still where it was.
-    path_record* find(const path_key& key, std::uint64_t hint = 0) noexcept;
+    /// The record of `key`, or null. Changes nothing.
+    path_record* find(const path_key& key) noexcept;
 
     /// The record of `key` for a connect's advice, or null: marks it used
     /// and moves a window record to main.
