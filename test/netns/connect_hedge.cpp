@@ -15,13 +15,16 @@
 #include "connect_fixture.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <tuple>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -161,6 +164,95 @@ BOOST_FIXTURE_TEST_CASE(cancelled_during_the_race, hedged)
     BOOST_TEST((since(start) < 700ms));
     BOOST_TEST(memory.counters().hedges_started == 1u);
     BOOST_TEST(memory.counters().hedges_won == 0u);
+}
+
+// The handler's executor (a strand) runs the completion on every path the
+// operation ends by: a first contact (the kernel's table read after a post,
+// the hedge armed and not needed), a hedge that won (the race's group, the
+// adoption), a sequence that moved on after a refusal (a plain connect's
+// completion), and an error found before any wait (posted). An operation
+// that answered Asio's executor query with the socket's executor would run
+// the handler outside the strand.
+BOOST_FIXTURE_TEST_CASE(the_handlers_executor_on_every_path, hedged)
+{
+    auto strand = asio::make_strand(io);
+    struct ended
+    {
+        int calls = 0;
+        bool on_strand = false;
+        boost::system::error_code ec;
+        std::size_t bytes = 0;
+    };
+    auto on_strand = [&](ended& e) {
+        return asio::bind_executor(strand, [&e, &strand](boost::system::error_code ec, auto&&... rest) {
+            ++e.calls;
+            e.on_strand = strand.running_in_this_thread();
+            e.ec = ec;
+            e.bytes = std::get<sizeof...(rest) - 1>(std::forward_as_tuple(rest...)); // the count is last
+        });
+    };
+    // Runs until the handler was called, closes the client's side, then
+    // until the server read everything.
+    auto finish = [&](ended& e, tcp::socket& client) {
+        io.restart();
+        while (e.calls == 0 && io.run_one() != 0)
+        {
+        }
+        boost::system::error_code ignored;
+        client.shutdown(tcp::socket::shutdown_send, ignored);
+        io.run();
+        BOOST_TEST(e.calls == 1);
+        BOOST_TEST(e.on_strand);
+    };
+
+    {
+        sink server{acceptor};
+        server.start();
+        tcp::socket client(io);
+        ended e;
+        tfo::async_fastopen_connect(client, acceptor.local_endpoint(), asio::buffer(request), on_strand(e));
+        finish(e, client);
+        BOOST_TEST(!e.ec, e.ec.message());
+        BOOST_TEST(e.bytes == request.size());
+        BOOST_TEST(server.received == request);
+        BOOST_TEST(memory.counters().kernel_reads == 1u, "read after the post");
+    }
+    drop_syns_with_data();
+    {
+        sink server{acceptor};
+        server.start();
+        tcp::socket client(io);
+        ended e;
+        tfo::async_fastopen_connect(client, acceptor.local_endpoint(), asio::buffer(request), on_strand(e));
+        finish(e, client);
+        BOOST_TEST(!e.ec, e.ec.message());
+        BOOST_TEST(e.bytes == request.size());
+        BOOST_TEST(server.received == request);
+        BOOST_TEST(memory.counters().hedges_won == 1u, "the hedge won");
+    }
+    sink server{acceptor};
+    server.start();
+    tcp::socket client(io);
+    {
+        ended e;
+        const std::vector<tcp::endpoint> endpoints{closed_port(io), acceptor.local_endpoint()};
+        tfo::async_fastopen_connect(client, endpoints, asio::buffer(request), on_strand(e));
+        finish(e, client);
+        BOOST_TEST(!e.ec, e.ec.message());
+        BOOST_TEST(e.bytes == request.size());
+        BOOST_TEST(server.received == request);
+        BOOST_TEST(!memory.state(acceptor.local_endpoint()).fast_open, "a plain connect there now");
+    }
+    {
+        ended e;
+        tfo::async_fastopen_connect(client, acceptor.local_endpoint(), asio::buffer(request), on_strand(e));
+        io.restart();
+        io.run();
+        BOOST_TEST(e.calls == 1);
+        BOOST_TEST(e.on_strand);
+        BOOST_TEST((e.ec == asio::error::already_connected), e.ec.message());
+        BOOST_TEST(e.bytes == 0u);
+    }
 }
 
 // (g) Many connections at once to one destination that drops fast-open SYNs,
